@@ -1,0 +1,34 @@
+"""Lillo Dashboard — entry point: page config, database check, global filters, navigation."""
+
+import streamlit as st
+
+from dashboard import runtime, ui, views
+from dashboard.filter_bar import filter_bar
+
+st.set_page_config(page_title="Lillo Dashboard", page_icon=":material/forum:", layout="wide")
+
+database = runtime.database()
+if not database.ok:
+    st.title("Lillo Dashboard")
+    st.error(database.problem, icon=":material/database_off:")
+    st.caption("Fix the setting or start the database, then reload this page; nothing else is needed.")
+    st.stop()
+
+PAGES = [
+    st.Page(
+        "pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True
+    ),
+]
+navigation = st.navigation(PAGES)
+
+try:
+    agent_directory = views.fetch("agent_directory").frame
+except views.ViewUnavailable as notice:
+    agent_directory = None
+    st.sidebar.caption(f"Agent filter unavailable: {notice}")
+
+filters = filter_bar(agent_directory, default_tz=database.settings.timezone)
+ui.show_notices(filters.notices)
+st.sidebar.caption(f"{database.description} · times in {filters.tz}")
+
+navigation.run()

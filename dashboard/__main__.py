@@ -1,0 +1,154 @@
+"""Command line: `python -m dashboard up|demo|install|check`.
+
+Every command exits non-zero with one readable line when the database cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from dashboard import db, embedded
+from dashboard.config import ConfigError, load_settings, redact_url
+
+
+class CliError(Exception):
+    pass
+
+
+def parse_scale(text: str) -> int:
+    """'200000', '200k', '10m' -> number of messages."""
+    cleaned = text.strip().lower().replace("_", "").replace(",", "")
+    factor = {"k": 1_000, "m": 1_000_000}.get(cleaned[-1:], 1)
+    digits = cleaned[:-1] if factor > 1 else cleaned
+    try:
+        value = int(float(digits) * factor)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scale like 200000, 200k or 10m") from None
+    if value < 1_000:
+        raise argparse.ArgumentTypeError("the scale must be at least 1,000 messages")
+    return value
+
+
+def _target_url(settings) -> str:
+    """The database this command works on: DATABASE_URL, or the embedded one (started here)."""
+    if settings.embedded:
+        return embedded.prepare_demo_database(settings.data_dir, scale=settings.demo_scale)
+    return settings.database_url
+
+
+def _require_connection(url: str) -> None:
+    engine = db.admin_engine(url)
+    try:
+        health = db.check_connection(engine)
+    finally:
+        engine.dispose()
+    if not health.ok:
+        raise CliError(health.message)
+
+
+def cmd_up(args, settings) -> None:
+    """Start the embedded database and load the demo on first use (what `make run` does first)."""
+    if not settings.embedded:
+        _require_connection(settings.database_url)
+        print(f"Using DATABASE_URL {redact_url(settings.database_url)}; nothing to start.")
+        return
+    started = time.perf_counter()
+    url = embedded.prepare_demo_database(settings.data_dir, scale=settings.demo_scale)
+    print(f"Embedded database ready in {time.perf_counter() - started:.1f} s: {redact_url(url)}")
+
+
+def cmd_demo(args, settings) -> None:
+    """(Re)load the deterministic demo data into the embedded database."""
+    if not settings.embedded:
+        raise CliError(
+            "DATABASE_URL is set: the demo loads only into the embedded database, never into Lillo's. "
+            "Unset DATABASE_URL to use it."
+        )
+    from dashboard import demo
+    from dashboard.install import apply_lillo_schema
+
+    data_dir = args.data_dir or settings.data_dir
+    server = embedded.start_server(data_dir / "pg")
+    url = embedded.ensure_database(server, embedded.DEMO_DATABASE)
+    engine = db.admin_engine(url)
+    try:
+        started = time.perf_counter()
+        apply_lillo_schema(engine)
+        summary = demo.load_demo(engine, scale=args.scale, seed=args.seed, progress=print)
+        print(f"Loaded {summary} in {time.perf_counter() - started:.1f} s into {redact_url(url)}")
+    finally:
+        engine.dispose()
+
+
+def cmd_install(args, settings) -> None:
+    """Install the dashboard's own objects (schema lillo_dash) into the target database."""
+    from dashboard.install import install_dashboard_objects
+
+    url = _target_url(settings)
+    _require_connection(url)
+    engine = db.admin_engine(url)
+    try:
+        applied = install_dashboard_objects(engine)
+    finally:
+        engine.dispose()
+    print(f"Installed {len(applied)} file(s) into {redact_url(url)}: {', '.join(applied)}")
+
+
+def cmd_check(args, settings) -> None:
+    """Connect, and report which of Lillo's tables exist."""
+    import sqlalchemy as sa
+
+    from dashboard.live_schema import ESSENTIAL_TABLES, introspect
+
+    url = _target_url(settings)
+    _require_connection(url)
+    engine = db.admin_engine(url)
+    try:
+        with engine.connect() as conn:
+            schema = introspect(conn)
+            version = conn.execute(sa.text("show server_version")).scalar_one()
+    finally:
+        engine.dispose()
+    print(f"Connected to PostgreSQL {version} at {redact_url(url)}")
+    missing = schema.missing_lillo_tables
+    if any(table in missing for table in ESSENTIAL_TABLES):
+        raise CliError(
+            f"The database has no Lillo tables (missing: {', '.join(missing)}). "
+            "Check that DATABASE_URL points at Lillo's database."
+        )
+    if missing:
+        print(f"Missing tables (their widgets show a notice): {', '.join(missing)}")
+    else:
+        print("All eight Lillo tables are present.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description="Lillo Dashboard tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help=cmd_up.__doc__).set_defaults(run=cmd_up)
+    demo = commands.add_parser("demo", help=cmd_demo.__doc__)
+    demo.add_argument("--scale", type=parse_scale, default=200_000, help="messages, e.g. 200k or 10m")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--data-dir", type=Path, default=None, help="where the embedded server keeps its data")
+    demo.set_defaults(run=cmd_demo)
+    commands.add_parser("install", help=cmd_install.__doc__).set_defaults(run=cmd_install)
+    commands.add_parser("check", help=cmd_check.__doc__).set_defaults(run=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args, load_settings())
+    except (CliError, ConfigError, db.DatabaseUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Database engines and the health check.
+
+Reads go through a reader engine whose every transaction is read-only and bounded by a statement
+timeout; the write path (dashboard.store) gets its own engine. Pages never import this module:
+they go through dashboard.views.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from dashboard.config import redact_url
+
+log = logging.getLogger(__name__)
+
+POOL_SIZE = 5
+POOL_OVERFLOW = 5
+POOL_TIMEOUT_S = 10
+CONNECT_TIMEOUT_S = 5
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or refuses us; the message names the host and the reason."""
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain postgres:// URLs (as Vercel/Neon hand them out) and use the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def reader_engine(url: str, *, statement_timeout_ms: int) -> sa.Engine:
+    """A pooled engine whose sessions are read-only with a statement timeout."""
+    engine = sa.create_engine(
+        normalise_url(url),
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_S,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "lillo-dashboard-reader"},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _read_only_session(dbapi_conn, _record):
+        # SET cannot take bind parameters; set_config() can, and keeps the timeout a bound value.
+        with dbapi_conn.cursor() as cur:
+            cur.execute("select set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))
+            cur.execute("set session characteristics as transaction read only")
+        dbapi_conn.commit()
+
+    return engine
+
+
+def admin_engine(url: str) -> sa.Engine:
+    """An unpooled engine for install and demo loading (DDL, COPY); never used by pages."""
+    return sa.create_engine(
+        normalise_url(url),
+        poolclass=sa.pool.NullPool,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "lillo-dashboard-admin"},
+    )
+
+
+def describe_connect_error(url: str, error: Exception) -> str:
+    """One sentence a person can act on, naming the host and what went wrong — never the password."""
+    parsed = make_url(normalise_url(url))
+    host = parsed.host or parsed.query.get("host") or "localhost"
+    where = f"{host}:{parsed.port}" if parsed.port else str(host)
+    detail = str(getattr(error, "orig", error)).strip().splitlines()
+    reason = detail[0] if detail else type(error).__name__
+    lowered = " ".join(detail).lower()
+    if "password authentication failed" in lowered:
+        reason = f"the password for user {parsed.username!r} was rejected"
+    elif "does not exist" in lowered and "database" in lowered:
+        reason = f"database {parsed.database!r} does not exist"
+    elif any(s in lowered for s in ("could not translate host", "name or service not known", "nodename")):
+        reason = "the host name could not be resolved"
+    elif any(s in lowered for s in ("connection refused", "timeout expired", "no such file")):
+        reason = "nothing is accepting connections there"
+    return f"Cannot connect to the database at {where} ({redact_url(url)}): {reason}."
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    message: str
+    server_version: str = ""
+
+
+def check_connection(engine: sa.Engine) -> Health:
+    """Can we connect and run a query? Never raises."""
+    try:
+        with engine.connect() as conn:
+            version = conn.execute(sa.text("show server_version")).scalar_one()
+        return Health(ok=True, message="connected", server_version=str(version))
+    except sa.exc.SQLAlchemyError as error:
+        message = describe_connect_error(engine.url.render_as_string(False), error)
+        log.debug("database health check failed", exc_info=True)
+        return Health(ok=False, message=message)

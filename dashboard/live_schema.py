@@ -1,0 +1,73 @@
+"""What the connected database actually has: tables, their columns and column types.
+
+Lillo's schema is partly undocumented and has older versions in the wild, so views declare what
+they need and are checked against this registry before they run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+LILLO_TABLES = (
+    "chat_messages",
+    "posts",
+    "user_data",
+    "command_metrics",
+    "gerta_poses",
+    "illustrations",
+    "agents",
+    "model_preferences",
+)
+
+# The tables without which the dashboard has nothing to show at all.
+ESSENTIAL_TABLES = ("chat_messages",)
+
+_COLUMNS_SQL = sa.text(
+    """
+    select c.table_name, c.column_name, c.data_type
+    from information_schema.columns as c
+    where c.table_schema = current_schema()
+      and c.table_name = any(cast(:tables as text[]))
+    order by c.table_name, c.ordinal_position
+    """
+)
+
+
+@dataclass(frozen=True)
+class LiveSchema:
+    """Tables -> {column: data_type} as found in the database's current schema."""
+
+    tables: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def has_table(self, table: str) -> bool:
+        return table in self.tables
+
+    def has(self, table: str, *columns: str) -> bool:
+        found = self.tables.get(table)
+        return found is not None and all(column in found for column in columns)
+
+    def column_type(self, table: str, column: str) -> str | None:
+        return self.tables.get(table, {}).get(column)
+
+    def missing(self, requirements: dict[str, tuple[str, ...]]) -> list[str]:
+        """Human-readable names of what `requirements` asks for and this database lacks."""
+        gaps = []
+        for table, columns in requirements.items():
+            if table not in self.tables:
+                gaps.append(f"table {table}")
+                continue
+            gaps.extend(f"column {table}.{column}" for column in columns if column not in self.tables[table])
+        return gaps
+
+    @property
+    def missing_lillo_tables(self) -> list[str]:
+        return [table for table in LILLO_TABLES if table not in self.tables]
+
+
+def introspect(conn: sa.Connection) -> LiveSchema:
+    tables: dict[str, dict[str, str]] = {}
+    for table, column, data_type in conn.execute(_COLUMNS_SQL, {"tables": list(LILLO_TABLES)}):
+        tables.setdefault(table, {})[column] = data_type
+    return LiveSchema(tables)

@@ -1,0 +1,93 @@
+"""The app's one connection to its database, shared by every session of the Streamlit server.
+
+`database()` never raises: when the database cannot be used it returns a Database whose `problem`
+says why, and the app shows that instead of pages. Failures are not cached, so the next rerun
+tries again and the app recovers without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import streamlit as st
+
+from dashboard import db, embedded
+from dashboard.config import ConfigError, Settings, load_settings, redact_url
+from dashboard.live_schema import ESSENTIAL_TABLES, LiveSchema, introspect
+
+log = logging.getLogger(__name__)
+
+SCHEMA_TTL_S = 300
+
+
+@dataclass(frozen=True)
+class Database:
+    settings: Settings | None
+    reader: sa.Engine | None
+    description: str
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    @property
+    def key(self) -> str:
+        """Identifies the database in cache keys (no password)."""
+        return self.reader.url.render_as_string(hide_password=True) if self.reader else ""
+
+
+@st.cache_resource(show_spinner="Starting the database…")
+def _open(settings: Settings) -> Database:
+    if settings.embedded:
+        url = embedded.prepare_demo_database(settings.data_dir, scale=settings.demo_scale, progress=log.info)
+        read_url, description = url, "Embedded demo database"
+    else:
+        url = settings.database_url
+        read_url = settings.database_read_url or url
+        description = redact_url(read_url)
+    reader = db.reader_engine(read_url, statement_timeout_ms=settings.statement_timeout_ms)
+    health = db.check_connection(reader)
+    if not health.ok:
+        reader.dispose()
+        raise db.DatabaseUnavailable(health.message)
+    return Database(settings, reader, description)
+
+
+def database() -> Database:
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        return Database(None, None, "", problem=f"Configuration error: {error}")
+    try:
+        found = _open(settings)
+    except db.DatabaseUnavailable as error:
+        return Database(settings, None, "", problem=str(error))
+    except Exception as error:
+        log.exception("could not open the database")
+        return Database(settings, None, "", problem=f"The database could not be opened: {error}")
+    missing = [t for t in ESSENTIAL_TABLES if t not in live_schema().tables]
+    if missing:
+        return Database(
+            settings,
+            None,
+            found.description,
+            problem=(
+                f"The database at {found.description} has no Lillo tables ({', '.join(missing)} is missing). "
+                "Check that DATABASE_URL points at Lillo's database."
+            ),
+        )
+    return found
+
+
+@st.cache_data(ttl=SCHEMA_TTL_S, show_spinner=False)
+def _introspect(_engine: sa.Engine, engine_key: str) -> LiveSchema:
+    with _engine.connect() as conn:
+        return introspect(conn)
+
+
+def live_schema() -> LiveSchema:
+    found = _open(load_settings())
+    return _introspect(found.reader, found.reader.url.render_as_string(hide_password=True))

@@ -1,0 +1,127 @@
+"""Widgets that recur on every page: a view's frame (data age, refresh, notices), KPI tiles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import views
+
+
+def humanize_age(seconds: float) -> str:
+    if seconds < 5:
+        return "just now"
+    if seconds < 90:
+        return f"{int(seconds)} s ago"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min ago"
+    return f"{seconds / 3600:.1f} h ago"
+
+
+def view_block(
+    name: str,
+    params: dict,
+    render: Callable[[pd.DataFrame], None],
+    *,
+    empty_message: str = "No data in this range.",
+) -> views.ViewResult | None:
+    """Fetch view `name`, draw it with `render`, and show its data age with a refresh control.
+
+    A view that cannot be shown (missing table or column, timeout, database trouble) becomes a
+    short notice in its place; the rest of the page carries on.
+    """
+    try:
+        result = views.fetch(name, **params)
+    except views.MissingSchema as notice:
+        st.info(str(notice), icon=":material/table_rows:")
+        return None
+    except views.ViewUnavailable as problem:
+        st.warning(str(problem), icon=":material/warning:")
+        return None
+    if result.frame.empty:
+        st.caption(empty_message)
+    else:
+        render(result.frame)
+    data_age_footer(result)
+    return result
+
+
+def data_age_footer(result: views.ViewResult) -> None:
+    fetched = result.fetched_at.astimezone(UTC).strftime("%H:%M:%S UTC")
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.caption(f"Data as of {fetched} ({humanize_age(result.age_s())}) · {result.elapsed_ms:,.0f} ms")
+    if right.button("Refresh", key=f"refresh-{result.name}", icon=":material/refresh:", type="tertiary"):
+        views.refresh(result.name)
+        st.rerun()
+
+
+def format_delta(current: float | None, previous: float | None, *, as_points: bool = False) -> str | None:
+    """'+12.5%' against the previous period, or percentage points for rates; None when unknown."""
+    if current is None or previous is None or pd.isna(current) or pd.isna(previous):
+        return None
+    if as_points:
+        return f"{(current - previous) * 100:+.1f} pp"
+    if previous == 0:
+        return None if current == 0 else "new"
+    return f"{(current - previous) / previous * 100:+.1f}%"
+
+
+def show_notices(notices: tuple[str, ...] | list[str]) -> None:
+    for notice in notices:
+        st.info(notice, icon=":material/info:")
+
+
+@dataclass(frozen=True)
+class Tile:
+    label: str
+    column: str
+    fmt: str = "{:,.0f}"
+    # Rates compare in percentage points; durations are better when they go down.
+    is_rate: bool = False
+    lower_is_better: bool = False
+    help: str | None = None
+
+
+def _value(row: pd.Series | None, column: str):
+    if row is None or column not in row or pd.isna(row[column]):
+        return None
+    return row[column]
+
+
+def kpi_row(name: str, params: dict, tiles: list[Tile], *, compare: bool) -> None:
+    """One metric tile per `tiles` entry from view `name`'s 'current' and 'previous' rows."""
+    try:
+        result = views.fetch(name, **params)
+    except views.MissingSchema as notice:
+        st.info(str(notice), icon=":material/table_rows:")
+        return
+    except views.ViewUnavailable as problem:
+        st.warning(str(problem), icon=":material/warning:")
+        return
+    rows = {row["period"]: row for _, row in result.frame.iterrows()}
+    current, previous = rows.get("current"), rows.get("previous")
+    for column, tile in zip(st.columns(len(tiles)), tiles, strict=True):
+        value = _value(current, tile.column)
+        before = _value(previous, tile.column) if compare else None
+        if value is None and tile.column.startswith("n_"):
+            value = 0
+        if before is None and compare and tile.column.startswith("n_"):
+            before = 0
+        column.metric(
+            tile.label,
+            "—" if value is None else tile.fmt.format(value),
+            delta=format_delta(value, before, as_points=tile.is_rate) if compare else None,
+            delta_color="inverse" if tile.lower_is_better else "normal",
+            help=tile.help,
+            border=True,
+        )
+
+
+def table(frame: pd.DataFrame, columns: dict) -> None:
+    """A read-only table showing `columns` (name -> st.column_config) in that order."""
+    shown = [c for c in columns if c in frame.columns]
+    st.dataframe(frame[shown], column_config=columns, hide_index=True, width="stretch")

@@ -1,0 +1,98 @@
+"""Shared fixtures: one embedded PostgreSQL per test session, and databases on it built fresh
+from known data — `fixture_db` (hand-made rows), `demo_db` (the demo generator), `legacy_schema_db`
+(an older Lillo schema), `empty_db` (no Lillo tables)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dashboard import embedded
+from dashboard.db import admin_engine
+from dashboard.install import apply_lillo_schema
+from tests import fixture_data
+
+TESTS_DIR = Path(__file__).parent
+DEMO_SCALE = 20_000
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    server = embedded.start_server(tmp_path_factory.mktemp("pg") / "data", delete_on_exit=True)
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def new_database(pg_server):
+    """A factory: a fresh, empty database on the session's server; returns its URL."""
+
+    def create(prefix: str = "db") -> str:
+        return embedded.ensure_database(pg_server, f"{prefix}_{next(_names)}")
+
+    return create
+
+
+def _engine(url: str) -> sa.Engine:
+    return admin_engine(url)
+
+
+@pytest.fixture(scope="session")
+def fixture_db(new_database) -> str:
+    url = new_database("fixture")
+    engine = _engine(url)
+    apply_lillo_schema(engine)
+    fixture_data.load(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_db(new_database) -> str:
+    from dashboard import demo
+
+    url = new_database("demo")
+    engine = _engine(url)
+    apply_lillo_schema(engine)
+    demo.load_demo(engine, scale=DEMO_SCALE, seed=7)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def legacy_schema_db(new_database) -> str:
+    url = new_database("legacy")
+    engine = _engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql((TESTS_DIR / "sql" / "legacy_schema.sql").read_text())
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def empty_db(new_database) -> str:
+    return new_database("empty")
+
+
+@pytest.fixture
+def reader(fixture_db):
+    """A connection to the hand-made fixture database as the pages get it (read-only)."""
+    from dashboard.db import reader_engine
+
+    engine = reader_engine(fixture_db, statement_timeout_ms=5_000)
+    with engine.connect() as conn:
+        yield conn
+    engine.dispose()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can react to a failure
+    (the browser tests save a screenshot of the failing page)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
