@@ -119,6 +119,7 @@ def kpi_row(name: str, params: dict, tiles: list[Tile], *, compare: bool) -> Non
             help=tile.help,
             border=True,
         )
+    data_age_footer(result)
 
 
 def table(frame: pd.DataFrame, columns: dict) -> None:

@@ -95,3 +95,13 @@ def test_legacy_schema_degrades_to_notices(app_on, legacy_schema_db):
     notices = " ".join(i.value for i in at.info)
     assert "column chat_messages.agent_id" in notices
     assert not at.error
+
+
+def test_refresh_reloads_one_view(app_on, fixture_db):
+    at = app_on(fixture_db, range="7d")
+    ages = [c.value for c in at.caption if c.value.startswith("Data as of")]
+    assert len(ages) == 6  # two KPI rows, two charts, two tables
+    before = views._generations.get("top_chats", 0)
+    at.button(key="refresh-top_chats").click().run()
+    assert not at.exception
+    assert views._generations["top_chats"] == before + 1
