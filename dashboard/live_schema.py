@@ -24,14 +24,25 @@ LILLO_TABLES = (
 # The tables without which the dashboard has nothing to show at all.
 ESSENTIAL_TABLES = ("chat_messages",)
 
+DASHBOARD_SCHEMA = "lillo_dash"
+# The sources whose rollups must have been built once before views read them.
+ROLLUP_SOURCES = ("chat_messages", "command_metrics")
+
 _COLUMNS_SQL = sa.text(
     """
-    select c.table_name, c.column_name, c.data_type
+    select
+        case when c.table_schema = :dashboard_schema
+            then c.table_schema || '.' || c.table_name else c.table_name end as table_name,
+        c.column_name,
+        c.data_type
     from information_schema.columns as c
-    where c.table_schema = current_schema()
-      and c.table_name = any(cast(:tables as text[]))
-    order by c.table_name, c.ordinal_position
+    where (c.table_schema = current_schema() and c.table_name = any(cast(:tables as text[])))
+       or c.table_schema = :dashboard_schema
+    order by 1, c.ordinal_position
     """
+)
+_REFRESHED_SQL = sa.text(
+    "select source from lillo_dash.refresh_state where refreshed_at is not null and source = any(:sources)"
 )
 
 
@@ -40,6 +51,7 @@ class LiveSchema:
     """Tables -> {column: data_type} as found in the database's current schema."""
 
     tables: dict[str, dict[str, str]] = field(default_factory=dict)
+    refreshed_sources: frozenset[str] = frozenset()
 
     def has_table(self, table: str) -> bool:
         return table in self.tables
@@ -65,9 +77,22 @@ class LiveSchema:
     def missing_lillo_tables(self) -> list[str]:
         return [table for table in LILLO_TABLES if table not in self.tables]
 
+    @property
+    def rollups_installed(self) -> bool:
+        return f"{DASHBOARD_SCHEMA}.refresh_state" in self.tables
+
+    @property
+    def rollups_ready(self) -> bool:
+        """Installed and built at least once for every source table."""
+        return self.rollups_installed and set(ROLLUP_SOURCES) <= self.refreshed_sources
+
 
 def introspect(conn: sa.Connection) -> LiveSchema:
     tables: dict[str, dict[str, str]] = {}
-    for table, column, data_type in conn.execute(_COLUMNS_SQL, {"tables": list(LILLO_TABLES)}):
+    rows = conn.execute(_COLUMNS_SQL, {"tables": list(LILLO_TABLES), "dashboard_schema": DASHBOARD_SCHEMA})
+    for table, column, data_type in rows:
         tables.setdefault(table, {})[column] = data_type
-    return LiveSchema(tables)
+    refreshed: frozenset[str] = frozenset()
+    if f"{DASHBOARD_SCHEMA}.refresh_state" in tables:
+        refreshed = frozenset(conn.execute(_REFRESHED_SQL, {"sources": list(ROLLUP_SOURCES)}).scalars())
+    return LiveSchema(tables, refreshed)

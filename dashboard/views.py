@@ -8,9 +8,14 @@ A view file starts with a header that says what it returns and needs:
     -- params: :start_ms, :end_ms, :tz, :bucket, :agent_ids
     -- requires: chat_messages(timestamp, agent_id)
 
-Lillo stores `timestamp` as a bigint epoch in seconds or milliseconds. Views write
-`epoch_ms(column)`; this module expands it into the one conversion rule below, so every view
-converts the same way and the rule lives in exactly one place.
+Rules that every view must apply the same way are written as macros and expanded here, so each
+lives in exactly one place:
+- `epoch_ms(column)`: Lillo stores `timestamp` as a bigint epoch in seconds or milliseconds;
+  values above MS_THRESHOLD are milliseconds.
+- `command_name(column)`: commands are stored with or without their leading '/'; both are one.
+- `last_speaker(alias)`: commands carry no agent; a command belongs to the agent that last wrote
+  in its chat at or before it ('' when none did). Two index probes on Lillo's
+  (chat_id, timestamp desc) index, one per epoch unit.
 """
 
 from __future__ import annotations
@@ -37,13 +42,37 @@ VIEWS_DIR = SQL_DIR / "views"
 # Epochs above this are milliseconds (1e11 s is the year 5138; 1e11 ms is March 1973).
 MS_THRESHOLD = 100_000_000_000
 
-_EPOCH_MS_CALL = re.compile(r"\bepoch_ms\(\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)\s*\)", re.IGNORECASE)
+_COLUMN = r"\(\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)\s*\)"
+_EPOCH_MS_CALL = re.compile(r"\bepoch_ms" + _COLUMN, re.IGNORECASE)
+_COMMAND_NAME_CALL = re.compile(r"\bcommand_name" + _COLUMN, re.IGNORECASE)
+_LAST_SPEAKER_CALL = re.compile(r"\blast_speaker" + _COLUMN, re.IGNORECASE)
+_LAST_SPEAKER_SQL = """coalesce((
+    select spoken.agent_id from (
+        (select said.agent_id, said.timestamp as sent_ms, said.id
+         from chat_messages as said
+         where said.chat_id = {c}.chat_id and said.timestamp > {threshold}
+           and said.timestamp <= epoch_ms({c}.timestamp)
+         order by said.timestamp desc, said.id desc limit 1)
+        union all
+        (select said.agent_id, said.timestamp * 1000, said.id
+         from chat_messages as said
+         where said.chat_id = {c}.chat_id and said.timestamp <= {threshold}
+           and said.timestamp <= epoch_ms({c}.timestamp) / 1000
+         order by said.timestamp desc, said.id desc limit 1)
+    ) as spoken
+    order by spoken.sent_ms desc, spoken.id desc
+    limit 1
+), '')"""
 _BIND = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)", re.IGNORECASE)
-_REQUIRES_ITEM = re.compile(r"([a-z_]+)\s*(?:\(([^)]*)\))?", re.IGNORECASE)
+_REQUIRES_ITEM = re.compile(r"([a-z_]+(?:\.[a-z_]+)?)\s*(?:\(([^)]*)\))?", re.IGNORECASE)
+ROLLUP_SUFFIX = ".rollup"
 
 
-def expand_epoch_ms(sql: str) -> str:
-    """Replace each `epoch_ms(col)` with the seconds-or-milliseconds rule, applied to `col`."""
+def expand_macros(sql: str) -> str:
+    """Expand last_speaker(), command_name() and epoch_ms() (in that order: the first uses the last).
+    Arguments are plain column names or aliases (the patterns admit nothing else)."""
+    sql = _LAST_SPEAKER_CALL.sub(lambda m: _LAST_SPEAKER_SQL.format(c=m[1], threshold=MS_THRESHOLD), sql)
+    sql = _COMMAND_NAME_CALL.sub(lambda m: f"ltrim(lower({m[1]}), '/')", sql)
     return _EPOCH_MS_CALL.sub(
         lambda m: f"(case when {m[1]} > {MS_THRESHOLD} then {m[1]} else {m[1]} * 1000 end)", sql
     )
@@ -99,7 +128,7 @@ def parse_view(name: str, text: str) -> ViewSql:
         table: tuple(c.strip() for c in (columns or "").split(",") if c.strip())
         for table, columns in _REQUIRES_ITEM.findall(fields.get("requires", ""))
     }
-    body = expand_epoch_ms(text)
+    body = expand_macros(text)
     binds = tuple(dict.fromkeys(_BIND.findall(_strip_comments(body))))
     declared = tuple(p.strip().lstrip(":") for p in fields.get("params", "").split(",") if p.strip())
     if set(binds) != set(declared):
@@ -108,20 +137,39 @@ def parse_view(name: str, text: str) -> ViewSql:
 
 
 @cache
-def load_view(name: str) -> ViewSql:
-    path = VIEWS_DIR / f"{name}.sql"
+def load_view(name: str, *, rollup: bool = False) -> ViewSql:
+    """The view `name` over Lillo's raw tables, or its variant over the dashboard's rollups
+    (`<name>.rollup.sql`, same columns and rows) when `rollup` is set."""
+    path = VIEWS_DIR / f"{name}{ROLLUP_SUFFIX if rollup else ''}.sql"
     if not re.fullmatch(r"[a-z0-9_]+", name) or not path.is_file():
-        raise KeyError(f"no view named {name!r} in sql/views")
+        raise KeyError(f"no view named {name!r}{' (rollup variant)' if rollup else ''} in sql/views")
     return parse_view(name, path.read_text(encoding="utf-8"))
 
 
 def view_names() -> list[str]:
-    return sorted(path.stem for path in VIEWS_DIR.glob("*.sql"))
+    return sorted(path.stem for path in VIEWS_DIR.glob("*.sql") if not path.stem.endswith(ROLLUP_SUFFIX))
 
 
-def run_view(conn: sa.Connection, schema: LiveSchema, name: str, params: dict) -> pd.DataFrame:
-    """Run one view on `conn` and return its rows. Raises ViewUnavailable with a readable message."""
-    view = load_view(name)
+def has_rollup(name: str) -> bool:
+    return (VIEWS_DIR / f"{name}{ROLLUP_SUFFIX}.sql").is_file()
+
+
+def pick_variant(name: str, schema: LiveSchema, params: dict) -> bool:
+    """Use the rollup variant when it exists, the rollups are installed and refreshed, and the
+    range is whole hours (rollups are kept per UTC hour)."""
+    if not (has_rollup(name) and schema.rollups_ready):
+        return False
+    bounds = [params[k] for k in ("start_ms", "end_ms", "previous_start_ms") if k in params]
+    return all(value % 3_600_000 == 0 for value in bounds)
+
+
+def run_view(
+    conn: sa.Connection, schema: LiveSchema, name: str, params: dict, *, rollup: bool | None = None
+) -> pd.DataFrame:
+    """Run one view on `conn` and return its rows. Raises ViewUnavailable with a readable message.
+
+    `rollup` None picks the variant by `pick_variant`; True or False forces one."""
+    view = load_view(name, rollup=pick_variant(name, schema, params) if rollup is None else rollup)
     gaps = schema.missing(view.requires)
     if gaps:
         raise MissingSchema(f"This database has no {', '.join(gaps)}, so this part cannot be shown.")
@@ -157,10 +205,12 @@ class ViewResult:
         return ((now or datetime.now(UTC)) - self.fetched_at).total_seconds()
 
 
-def fetch_uncached(engine: sa.Engine, schema: LiveSchema, name: str, params: dict) -> ViewResult:
+def fetch_uncached(
+    engine: sa.Engine, schema: LiveSchema, name: str, params: dict, *, rollup: bool | None = None
+) -> ViewResult:
     started = time.perf_counter()
     with engine.connect() as conn:
-        frame = run_view(conn, schema, name, params)
+        frame = run_view(conn, schema, name, params, rollup=rollup)
     return ViewResult(name, frame, datetime.now(UTC), (time.perf_counter() - started) * 1000)
 
 

@@ -111,6 +111,8 @@ def messages() -> pd.DataFrame:
     ]
     frame = pd.DataFrame(_MESSAGES, columns=columns)
     frame["timestamp"] = [_epoch(at, unit) for at, unit in zip(frame["at"], frame["unit"], strict=True)]
+    frame["stored_ms"] = _stored_ms(frame)
+    frame["id"] = range(1, len(frame) + 1)
     frame["content"] = "message " + frame["message_id"].astype(str)
     return frame
 
@@ -119,7 +121,25 @@ def commands() -> pd.DataFrame:
     columns = ["command", "user_id", "chat_id", "duration", "success", "error", "at", "unit"]
     frame = pd.DataFrame(_COMMANDS, columns=columns)
     frame["timestamp"] = [_epoch(at, unit) for at, unit in zip(frame["at"], frame["unit"], strict=True)]
+    frame["stored_ms"] = _stored_ms(frame)
+    frame["agent_id"] = [
+        _last_speaker(chat, ms) for chat, ms in zip(frame["chat_id"], frame["stored_ms"], strict=True)
+    ]
     return frame
+
+
+def _stored_ms(frame: pd.DataFrame) -> pd.Series:
+    """The stored epoch in milliseconds, from the unit each row was written in."""
+    return frame["timestamp"].where(frame["unit"] == "ms", frame["timestamp"] * 1000)
+
+
+def _last_speaker(chat_id: int, at_ms: int) -> str:
+    """The agent that last wrote in the chat at or before `at_ms` ('' if none); ties by row id."""
+    said = messages()
+    said = said[(said["chat_id"] == chat_id) & (said["stored_ms"] <= at_ms)]
+    if said.empty:
+        return ""
+    return said.sort_values(["stored_ms", "id"]).iloc[-1]["agent_id"]
 
 
 def load(engine) -> None:

@@ -4,17 +4,17 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard import views
-from dashboard.views import MS_THRESHOLD, epoch_to_ms, expand_epoch_ms, parse_view
+from dashboard.views import MS_THRESHOLD, epoch_to_ms, expand_macros, parse_view
 
 
 def test_epoch_rule_expands_once_per_call():
-    sql = expand_epoch_ms("select epoch_ms(m.timestamp), epoch_ms( created )")
+    sql = expand_macros("select epoch_ms(m.timestamp), epoch_ms( created )")
     assert sql.count("case when") == 2
     assert "m.timestamp > 100000000000" in sql and "created * 1000" in sql
 
 
 def test_epoch_rule_ignores_anything_but_a_column():
-    assert expand_epoch_ms("select epoch_ms(now())") == "select epoch_ms(now())"
+    assert expand_macros("select epoch_ms(now())") == "select epoch_ms(now())"
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ def test_epoch_rule_ignores_anything_but_a_column():
 )
 def test_epoch_rule_in_sql_and_python_agree(reader, stored, expected_ms):
     got = reader.execute(
-        sa.text(expand_epoch_ms("select epoch_ms(t.v) from (select cast(:v as bigint) as v) t")),
+        sa.text(expand_macros("select epoch_ms(t.v) from (select cast(:v as bigint) as v) t")),
         {"v": stored},
     ).scalar_one()
     assert got == expected_ms == epoch_to_ms(stored)
