@@ -8,11 +8,12 @@ PORT ?= 8501
 # apt-get needs root; elsewhere use sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint browser-deps clean-data help
+.PHONY: run test lint bench browser-deps clean-data help
 
 help:
 	@echo "make run    serve the dashboard on http://localhost:$(PORT) (embedded demo database unless DATABASE_URL is set)"
 	@echo "make test   install test dependencies (incl. Debian's chromium) and run lint + the whole test suite"
+	@echo "make bench  measure views, pages and server memory on 10 M messages (built once into data/bench-10m)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -40,6 +41,9 @@ lint: $(VENV)/.dev-installed
 
 test: $(VENV)/.dev-installed browser-deps lint
 	$(BIN)/pytest
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m dashboard bench --scale 10m
 
 clean-data:
 	rm -rf data/pg

@@ -20,6 +20,7 @@ PAGES = [
     ),
 ]
 navigation = st.navigation(PAGES)
+runtime.keep_rollups_fresh(database)
 
 try:
     agent_directory = views.fetch("agent_directory").frame
@@ -30,5 +31,10 @@ except views.ViewUnavailable as notice:
 filters = filter_bar(agent_directory, default_tz=database.settings.timezone)
 ui.show_notices(filters.notices)
 st.sidebar.caption(f"{database.description} · times in {filters.tz}")
+if not runtime.live_schema().rollups_installed:
+    st.sidebar.caption(
+        ":material/speed: Rollups are not installed, so pages read Lillo's tables directly and are slower "
+        "on large data. An admin can run `python -m dashboard install`."
+    )
 
 navigation.run()

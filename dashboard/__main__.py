@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard up|demo|install|check`.
+"""Command line: `python -m dashboard up|demo|install|refresh|check|bench`.
 
 Every command exits non-zero with one readable line when the database cannot be used.
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+
+import sqlalchemy as sa
 
 from dashboard import db, embedded
 from dashboard.config import ConfigError, load_settings, redact_url
@@ -91,9 +93,29 @@ def cmd_install(args, settings) -> None:
     engine = db.admin_engine(url)
     try:
         applied = install_dashboard_objects(engine)
+        print(f"Installed {len(applied)} file(s) into {redact_url(url)}: {', '.join(applied)}")
+        from dashboard import rollups
+
+        print(f"Built the rollups: {rollups.refresh(engine)}")
     finally:
         engine.dispose()
-    print(f"Installed {len(applied)} file(s) into {redact_url(url)}: {', '.join(applied)}")
+
+
+def cmd_refresh(args, settings) -> None:
+    """Bring the rollups up to date (`--full` rebuilds them, e.g. after rows were deleted)."""
+    from dashboard import rollups
+
+    url = _target_url(settings)
+    _require_connection(url)
+    engine = db.admin_engine(url)
+    try:
+        with engine.connect() as conn:
+            installed = conn.execute(sa.text("select to_regclass('lillo_dash.refresh_state')")).scalar()
+        if installed is None:
+            raise CliError("The rollups are not installed: run `python -m dashboard install` first.")
+        print(rollups.refresh(engine, full=args.full))
+    finally:
+        engine.dispose()
 
 
 def cmd_check(args, settings) -> None:
@@ -124,6 +146,21 @@ def cmd_check(args, settings) -> None:
         print("All eight Lillo tables are present.")
 
 
+def cmd_bench(args, settings) -> None:
+    """Measure views, pages and server memory on a scale data set kept in data/bench-<scale>."""
+    from dashboard import bench
+
+    try:
+        checks = bench.run(
+            args.scale, data_dir=settings.data_dir, json_path=args.json, skip_server=args.skip_server
+        )
+    except bench.BenchError as error:
+        raise CliError(str(error)) from error
+    failed = [check.budget for check in checks if check.ok is False]
+    if failed and args.check:
+        raise CliError(f"{len(failed)} budget(s) failed: {'; '.join(failed)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from pathlib import Path
 
@@ -137,6 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=cmd_demo)
     commands.add_parser("install", help=cmd_install.__doc__).set_defaults(run=cmd_install)
     commands.add_parser("check", help=cmd_check.__doc__).set_defaults(run=cmd_check)
+    refresh = commands.add_parser("refresh", help=cmd_refresh.__doc__)
+    refresh.add_argument("--full", action="store_true", help="rebuild the rollups from scratch")
+    refresh.set_defaults(run=cmd_refresh)
+    bench = commands.add_parser("bench", help=cmd_bench.__doc__)
+    bench.add_argument("--scale", type=parse_scale, default=10_000_000, help="messages: 10m, 1m or 200k")
+    bench.add_argument("--json", type=Path, default=None, help="default bench/results/bench-<scale>.json")
+    bench.add_argument("--skip-server", action="store_true", help="skip the server memory run in Chromium")
+    bench.add_argument("--check", action="store_true", help="exit 1 when a budget fails")
+    bench.set_defaults(run=cmd_bench)
     return parser
 
 

@@ -61,13 +61,14 @@ def demo_is_loaded(engine) -> bool:
 
 
 def prepare_demo_database(data_dir: Path, *, scale: int, seed: int = 42, progress=print) -> str:
-    """Start the embedded server, create Lillo's tables and load the demo data on first use.
+    """Start the embedded server, create Lillo's tables, load the demo data and build the
+    dashboard's rollups on first use.
 
     Returns the database URL. Later starts find the data under `data_dir` and skip the load.
     """
-    from dashboard import demo
+    from dashboard import demo, rollups
     from dashboard.db import admin_engine
-    from dashboard.install import apply_lillo_schema
+    from dashboard.install import apply_lillo_schema, install_dashboard_objects
 
     server = start_server(data_dir / "pg")
     url = ensure_database(server, DEMO_DATABASE)
@@ -78,6 +79,8 @@ def prepare_demo_database(data_dir: Path, *, scale: int, seed: int = 42, progres
             apply_lillo_schema(engine)
             summary = demo.load_demo(engine, scale=scale, seed=seed, progress=progress)
             progress(f"Demo data loaded: {summary}")
+        install_dashboard_objects(engine)
+        progress(f"Rollups: {rollups.refresh(engine)}")
     finally:
         engine.dispose()
     return url

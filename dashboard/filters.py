@@ -161,8 +161,9 @@ def parse_filters(
         notices.append(f"Unknown range {preset[:40]!r}; showing the last 30 days.")
         preset = DEFAULT_PRESET
 
-    # Presets end at the next whole minute so the same view within a minute is one cache entry.
-    end = (now.astimezone(UTC) + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    # Presets end at the next whole hour: the rollups are kept per UTC hour, and the same view
+    # within an hour is one cache entry (rows newer than the last refresh are still counted live).
+    end = (now.astimezone(UTC) + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     if preset == "custom":
         first = _parse_date(_first(query, "from"), "start", notices)
         last = _parse_date(_first(query, "to"), "end", notices)

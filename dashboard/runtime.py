@@ -28,6 +28,8 @@ class Database:
     reader: sa.Engine | None
     description: str
     problem: str | None = None
+    # The primary's URL, for refreshing the rollups (reads may go to a replica).
+    primary_url: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -53,7 +55,7 @@ def _open(settings: Settings) -> Database:
     if not health.ok:
         reader.dispose()
         raise db.DatabaseUnavailable(health.message)
-    return Database(settings, reader, description)
+    return Database(settings, reader, description, primary_url=url)
 
 
 def database() -> Database:
@@ -91,3 +93,32 @@ def _introspect(_engine: sa.Engine, engine_key: str) -> LiveSchema:
 def live_schema() -> LiveSchema:
     found = _open(load_settings())
     return _introspect(found.reader, found.reader.url.render_as_string(hide_password=True))
+
+
+ROLLUP_REFRESH_EVERY_S = 60
+_last_refresh_attempt = [0.0]
+
+
+def keep_rollups_fresh(found: Database) -> None:
+    """Refresh the rollups at most once a minute per server process, skipping when another
+    refresher holds the lock. Views count rows above the watermark live, so a refresh keeps them
+    fast rather than correct; a failure (e.g. a read-only login) is logged, never shown."""
+    import time
+
+    if not (found.ok and found.primary_url and live_schema().rollups_installed):
+        return
+    now = time.monotonic()
+    if now - _last_refresh_attempt[0] < ROLLUP_REFRESH_EVERY_S:
+        return
+    _last_refresh_attempt[0] = now
+    from dashboard import rollups
+
+    engine = db.admin_engine(found.primary_url)
+    try:
+        report = rollups.refresh(engine, wait=False)
+        if report is not None and (report.messages_added or report.commands_added):
+            log.info("rollups: %s", report)
+    except sa.exc.SQLAlchemyError:
+        log.warning("could not refresh the rollups", exc_info=True)
+    finally:
+        engine.dispose()

@@ -64,7 +64,7 @@ def test_overview_on_demo_data_matches_pandas(app_on, demo_db):
     engine.dispose()
     # Independent of the views: convert each epoch by its magnitude in pandas.
     ms = raw["timestamp"].where(raw["timestamp"] > 1e11, raw["timestamp"] * 1000)
-    end = pd.Timestamp.now(tz="UTC").ceil("min")
+    end = pd.Timestamp.now(tz="UTC").floor("h") + pd.Timedelta(hours=1)
     start = end - timedelta(days=7)
     window = raw[(ms >= start.value // 10**6) & (ms < end.value // 10**6)]
     values = metrics(at)

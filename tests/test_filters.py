@@ -17,7 +17,7 @@ def parse(**query):
 def test_defaults_are_last_30_days_by_day():
     f = parse()
     assert f.preset == "30d" and f.bucket == "day" and f.tz == "UTC" and f.agent_ids == ()
-    assert f.end == datetime(2026, 11, 26, 12, 35, tzinfo=UTC)  # next whole minute
+    assert f.end == datetime(2026, 11, 26, 13, 0, tzinfo=UTC)  # next whole hour
     assert f.end - f.start == timedelta(days=30)
     assert f.previous_start_ms == f.start_ms - 30 * 86_400_000
     assert f.notices == ()

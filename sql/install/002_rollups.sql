@@ -34,17 +34,26 @@ create table if not exists lillo_dash.chat_activity (
     primary key (grain, period_start, chat_id, agent_id)
 );
 
--- Who was active, per (grain, period, agent; '*' = any agent), as linear-counting sketches:
--- 2^17-bit maps with one bit per hashed user / chat id (bit hashint8(id) & 131071). OR-ing maps
--- gives the union; the number of distinct ids is estimated from the share of zero bits: within
--- 2% up to 1,000,000 distinct ids in a range, and off by a handful at most below 10,000.
-create table if not exists lillo_dash.activity_sketch (
-    grain text not null check (grain in ('hour', 'day')),
-    period_start timestamptz not null,
+-- Who was active, as linear counting over 2^17 bits: each user / chat id sets bit
+-- hashint8(id) & 131071. The union of periods is the OR of their bits, and the number of distinct
+-- ids is estimated from the share of zero bits: within 2% up to 1,000,000 distinct ids in a range,
+-- and off by a handful at most below 10,000.
+-- Per UTC day and agent ('*' = any agent), as bit maps (dense, cheap to OR over long ranges):
+create table if not exists lillo_dash.activity_daily (
+    day_start timestamptz not null,
     agent_id text not null,
     users bit(131072) not null,
     chats bit(131072) not null,
-    primary key (grain, period_start, agent_id)
+    primary key (day_start, agent_id)
+);
+-- Per UTC hour and agent ('*' = any agent), as lists of set bits (sparse), for the partial days
+-- at a range's ends:
+create table if not exists lillo_dash.activity_hourly (
+    hour_start timestamptz not null,
+    agent_id text not null,
+    user_bits integer[] not null,
+    chat_bits integer[] not null,
+    primary key (hour_start, agent_id)
 );
 
 -- Commands per (UTC hour, command without its leading '/', agent), the agent being the one that

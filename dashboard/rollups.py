@@ -1,0 +1,263 @@
+"""Incremental refresh of the rollup tables in schema lillo_dash (see sql/install/002_rollups.sql).
+
+New rows are found by id, not by timestamp: every row with an id above the source's watermark is
+added to the rollups of the hour (and day) its own timestamp falls in, so rows that arrive late
+for an earlier day, or with a second epoch, land where they belong. One refresher runs at a time
+(a transaction-level advisory lock); a second one waits, then finds nothing left to do.
+
+Sums are added with INSERT … ON CONFLICT; activity sketches are OR-ed. Deleted or edited raw rows
+are not seen by an incremental refresh: `refresh(engine, full=True)` rebuilds everything.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from dashboard.views import expand_macros
+
+SKETCH_BITS = 131_072  # must match bit(131072) in sql/install/002_rollups.sql
+ALL_AGENTS = "*"
+ADVISORY_LOCK_KEY = 7_424_001  # any constant: all refreshers of one database share it
+# Rows per pass over a source: bounds the memory used to build sketches on a first build.
+BATCH_ROWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    messages_added: int
+    commands_added: int
+    elapsed_s: float
+    full: bool
+
+    def __str__(self) -> str:
+        kind = "full rebuild" if self.full else "incremental refresh"
+        return (
+            f"{kind}: {self.messages_added:,} messages and {self.commands_added:,} commands added "
+            f"in {self.elapsed_s:.2f} s"
+        )
+
+
+_SQL = {
+    name: sa.text(expand_macros(sql))
+    for name, sql in {
+        "watermark": "select last_id from lillo_dash.refresh_state where source = :source for update",
+        "max_message_id": "select coalesce(max(id), 0) from chat_messages",
+        "max_command_id": "select coalesce(max(id), 0) from command_metrics",
+        "count_messages": "select count(*) from chat_messages where id > :lo and id <= :hi",
+        "count_commands": "select count(*) from command_metrics where id > :lo and id <= :hi",
+        "save_watermark": """
+            insert into lillo_dash.refresh_state as s (source, last_id, n_rows, refreshed_at)
+            values (:source, :last_id, :n_rows, now())
+            on conflict (source) do update
+            set last_id = excluded.last_id, n_rows = s.n_rows + excluded.n_rows, refreshed_at = now()
+        """,
+        "message_hourly": """
+            insert into lillo_dash.message_hourly as r (hour_start, agent_id, role, n_messages, last_ms)
+            select
+                date_trunc('hour', to_timestamp(epoch_ms(m.timestamp) / 1000.0)),
+                m.agent_id, m.role, count(*), max(epoch_ms(m.timestamp))
+            from chat_messages as m
+            where m.id > :lo and m.id <= :hi
+            group by 1, 2, 3
+            on conflict (hour_start, agent_id, role) do update
+            set n_messages = r.n_messages + excluded.n_messages,
+                last_ms = greatest(r.last_ms, excluded.last_ms)
+        """,
+        "chat_activity": """
+            insert into lillo_dash.chat_activity as r
+                (grain, period_start, chat_id, agent_id, n_messages, n_user_messages, last_ms)
+            select
+                grain.name,
+                date_trunc(grain.name, to_timestamp(epoch_ms(m.timestamp) / 1000.0)),
+                m.chat_id, m.agent_id, count(*), count(*) filter (where m.role = 'user'),
+                max(epoch_ms(m.timestamp))
+            from chat_messages as m
+            cross join (values ('hour'), ('day')) as grain (name)
+            where m.id > :lo and m.id <= :hi
+            group by 1, 2, 3, 4
+            on conflict (grain, period_start, chat_id, agent_id) do update
+            set n_messages = r.n_messages + excluded.n_messages,
+                n_user_messages = r.n_user_messages + excluded.n_user_messages,
+                last_ms = greatest(r.last_ms, excluded.last_ms)
+        """,
+        "activity_hourly": """
+            with bits as (
+                select
+                    date_trunc('hour', to_timestamp(epoch_ms(m.timestamp) / 1000.0)) as hour_start,
+                    agent.id as agent_id,
+                    case when m.role = 'user' then hashint8(m.user_id) & 131071 end as user_bit,
+                    hashint8(m.chat_id) & 131071 as chat_bit
+                from chat_messages as m
+                cross join lateral (values (m.agent_id), ('*')) as agent (id)
+                where m.id > :lo and m.id <= :hi
+            )
+            insert into lillo_dash.activity_hourly as r (hour_start, agent_id, user_bits, chat_bits)
+            select
+                hour_start, agent_id,
+                coalesce(array_agg(distinct user_bit) filter (where user_bit is not null), '{}'),
+                array_agg(distinct chat_bit)
+            from bits
+            group by 1, 2
+            on conflict (hour_start, agent_id) do update
+            set user_bits = array(select distinct b from unnest(r.user_bits || excluded.user_bits) as b),
+                chat_bits = array(select distinct b from unnest(r.chat_bits || excluded.chat_bits) as b)
+        """,
+        # One row per (day, agent, user bit, chat bit); the user bit is -1 for non-user messages.
+        "daily_bits": """
+            select
+                extract(epoch from date_trunc('day', to_timestamp(epoch_ms(m.timestamp) / 1000.0)))::bigint,
+                m.agent_id,
+                case when m.role = 'user' then hashint8(m.user_id) & 131071 else -1 end,
+                hashint8(m.chat_id) & 131071
+            from chat_messages as m
+            where m.id > :lo and m.id <= :hi
+            group by 1, 2, 3, 4
+        """,
+        "merge_daily": """
+            insert into lillo_dash.activity_daily as r (day_start, agent_id, users, chats)
+            select
+                to_timestamp(s.day_s), s.agent_id,
+                ('x' || encode(s.users, 'hex'))::bit(131072),
+                ('x' || encode(s.chats, 'hex'))::bit(131072)
+            from pg_temp.new_daily as s
+            on conflict (day_start, agent_id) do update
+            set users = r.users | excluded.users, chats = r.chats | excluded.chats
+        """,
+        "command_hourly": """
+            with attributed as (
+                select
+                    date_trunc('hour', to_timestamp(epoch_ms(c.timestamp) / 1000.0)) as hour_start,
+                    command_name(c.command) as command,
+                    last_speaker(c) as agent_id,
+                    c.success,
+                    case when c.duration <= 0 then 0
+                         else floor(ln(c.duration) / ln(1.02))::int + 1 end as bucket
+                from command_metrics as c
+                where c.id > :lo and c.id <= :hi
+            ),
+            hourly as (
+                insert into lillo_dash.command_hourly as r
+                    (hour_start, command, agent_id, n_calls, n_failures)
+                select hour_start, command, agent_id, count(*), count(*) filter (where not success)
+                from attributed
+                group by 1, 2, 3
+                on conflict (hour_start, command, agent_id) do update
+                set n_calls = r.n_calls + excluded.n_calls, n_failures = r.n_failures + excluded.n_failures
+            )
+            insert into lillo_dash.command_duration_histogram as r
+                (grain, period_start, command, agent_id, bucket, n_calls)
+            select grain.name, date_trunc(grain.name, a.hour_start), a.command, a.agent_id, a.bucket, count(*)
+            from attributed as a
+            cross join (values ('hour'), ('day')) as grain (name)
+            group by 1, 2, 3, 4, 5
+            on conflict (grain, period_start, command, agent_id, bucket) do update
+            set n_calls = r.n_calls + excluded.n_calls
+        """,
+        "truncate": """
+            truncate lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.activity_daily,
+                lillo_dash.activity_hourly, lillo_dash.command_hourly, lillo_dash.command_duration_histogram;
+            delete from lillo_dash.refresh_state
+        """,
+    }.items()
+}
+
+
+def _daily_rows(bits: list[tuple]) -> list[tuple]:
+    """(day start s, agent, users bit map, chats bit map) for every (day, agent) and (day, '*') the
+    bits touch. Bit p is bit (7 - p % 8) of byte p // 8: the order PostgreSQL reads from hex."""
+    if not bits:
+        return []
+    days = np.array([row[0] for row in bits], dtype=np.int64)
+    agent_codes, agent_ids = pd.factorize(pd.Series([row[1] for row in bits], dtype=object))
+    user_bits = np.array([row[2] for row in bits], dtype=np.int64)
+    chat_bits = np.array([row[3] for row in bits], dtype=np.int64)
+    agent_names = [*agent_ids, ALL_AGENTS]
+    rows = []
+    for agents in (agent_codes.astype(np.int64), np.full(len(bits), len(agent_ids), dtype=np.int64)):
+        keys, which = np.unique(days * len(agent_names) + agents, return_inverse=True)
+        users = _bitmaps(len(keys), which[user_bits >= 0], user_bits[user_bits >= 0])
+        chats = _bitmaps(len(keys), which, chat_bits)
+        for i, key in enumerate(keys):
+            day_s, agent = divmod(int(key), len(agent_names))
+            rows.append((day_s, agent_names[agent], users[i].tobytes(), chats[i].tobytes()))
+    return rows
+
+
+def _bitmaps(n_keys: int, which: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    maps = np.zeros((n_keys, SKETCH_BITS // 8), dtype=np.uint8)
+    np.bitwise_or.at(maps, (which, positions // 8), (0x80 >> (positions % 8)).astype(np.uint8))
+    return maps
+
+
+def _merge_daily(conn: sa.Connection, lo: int, hi: int) -> None:
+    rows = _daily_rows(conn.execute(_SQL["daily_bits"], {"lo": lo, "hi": hi}).all())
+    if not rows:
+        return
+    conn.exec_driver_sql(
+        "create temp table if not exists new_daily "
+        "(day_s bigint, agent_id text, users bytea, chats bytea) on commit drop"
+    )
+    conn.exec_driver_sql("truncate pg_temp.new_daily")
+    cursor = conn.connection.driver_connection.cursor()
+    # Binary COPY: the maps go over the wire as raw bytes, not escaped text.
+    with cursor.copy(
+        "copy pg_temp.new_daily (day_s, agent_id, users, chats) from stdin (format binary)"
+    ) as copy:
+        copy.set_types(["int8", "text", "bytea", "bytea"])
+        for row in rows:
+            copy.write_row(row)
+    conn.execute(_SQL["merge_daily"])
+
+
+def _refresh_messages(conn: sa.Connection, lo: int, hi: int) -> None:
+    for start in range(lo, hi, BATCH_ROWS):
+        end = min(start + BATCH_ROWS, hi)
+        conn.execute(_SQL["message_hourly"], {"lo": start, "hi": end})
+        conn.execute(_SQL["chat_activity"], {"lo": start, "hi": end})
+        conn.execute(_SQL["activity_hourly"], {"lo": start, "hi": end})
+        _merge_daily(conn, start, end)
+
+
+def _refresh_commands(conn: sa.Connection, lo: int, hi: int) -> None:
+    for start in range(lo, hi, BATCH_ROWS):
+        conn.execute(_SQL["command_hourly"], {"lo": start, "hi": min(start + BATCH_ROWS, hi)})
+
+
+def refresh(engine: sa.Engine, *, full: bool = False, wait: bool = True) -> RefreshReport | None:
+    """Bring the rollups up to date with Lillo's tables; `full` rebuilds them from scratch.
+
+    While another refresher holds the lock, wait for it (then add only what is still new), or
+    with `wait=False` return None at once."""
+    started = time.perf_counter()
+    added = {}
+    with engine.begin() as conn:
+        conn.exec_driver_sql("set local timezone = 'UTC'")
+        if wait:
+            conn.execute(sa.text("select pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        elif not conn.execute(
+            sa.text("select pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+        ).scalar():
+            return None
+        if full:
+            conn.exec_driver_sql(_SQL["truncate"].text)
+        for source, step, max_id, count in (
+            ("chat_messages", _refresh_messages, "max_message_id", "count_messages"),
+            ("command_metrics", _refresh_commands, "max_command_id", "count_commands"),
+        ):
+            lo = conn.execute(_SQL["watermark"], {"source": source}).scalar() or 0
+            hi = conn.execute(_SQL[max_id]).scalar_one()
+            if hi > lo:
+                step(conn, lo, hi)
+            n_added = conn.execute(_SQL[count], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
+            conn.execute(
+                _SQL["save_watermark"], {"source": source, "last_id": max(hi, lo), "n_rows": n_added}
+            )
+            added[source] = n_added
+    return RefreshReport(
+        added["chat_messages"], added["command_metrics"], time.perf_counter() - started, full
+    )

@@ -1,0 +1,134 @@
+-- name: message_kpis
+-- Rollup variant of message_kpis.sql (same rows): messages and active agents from the hourly
+-- rollup; active chats and users estimated from the activity sketches (whole UTC days from the
+-- daily maps, the hours at the ends from the hourly bit lists); rows above the refresh watermark
+-- counted live from chat_messages.
+-- params: :start_ms, :end_ms, :previous_start_ms, :agent_ids
+-- requires: lillo_dash.refresh_state, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, chat_messages(id, timestamp, chat_id, user_id, role, agent_id)
+with settings as (
+    select
+        cast(:agent_ids as text[]) as agent_ids,
+        cardinality(cast(:agent_ids as text[])) = 0 as all_agents,
+        coalesce((select s.last_id from lillo_dash.refresh_state as s where s.source = 'chat_messages'), 0) as last_id
+),
+
+bounds as (
+    select
+        v.period,
+        v.from_ms,
+        v.to_ms,
+        to_timestamp(v.from_ms / 1000.0) as period_start,
+        to_timestamp(v.to_ms / 1000.0) as period_end
+    from (values ('current', :start_ms, :end_ms), ('previous', :previous_start_ms, :start_ms)) as v (period, from_ms, to_ms)
+),
+
+-- Whole UTC days inside the period; with none, days_from = days_to = period_end.
+periods as (
+    select
+        b.*,
+        case when d.first_day < d.last_day then d.first_day else b.period_end end as days_from,
+        case when d.first_day < d.last_day then d.last_day else b.period_end end as days_to
+    from bounds as b
+    cross join lateral (
+        select
+            date_trunc('day', b.period_start - interval '1 microsecond', 'UTC') + interval '24 hours' as first_day,
+            date_trunc('day', b.period_end, 'UTC') as last_day
+    ) as d
+),
+
+tail as (
+    select p.period, m.agent_id, m.role, m.user_id, m.chat_id
+    from settings as s
+    inner join chat_messages as m on m.id > s.last_id
+    inner join periods as p on epoch_ms(m.timestamp) >= p.from_ms and epoch_ms(m.timestamp) < p.to_ms
+    where s.all_agents or m.agent_id = any(s.agent_ids)
+),
+
+hourly as (
+    select p.period, h.agent_id, h.n_messages
+    from settings as s
+    cross join periods as p
+    inner join lillo_dash.message_hourly as h
+        on h.hour_start >= p.period_start and h.hour_start < p.period_end
+    where s.all_agents or h.agent_id = any(s.agent_ids)
+),
+
+counts as (
+    select period, sum(n_messages) as n_messages, count(distinct agent_id) as n_active_agents
+    from (
+        select period, agent_id, n_messages from hourly
+        union all
+        select period, agent_id, 1 from tail
+    ) as rows
+    group by period
+),
+
+day_maps as (
+    select p.period, bit_or(d.users) as users, bit_or(d.chats) as chats
+    from settings as s
+    cross join periods as p
+    inner join lillo_dash.activity_daily as d
+        on d.day_start >= p.days_from and d.day_start < p.days_to
+    where (s.all_agents and d.agent_id = '*') or (not s.all_agents and d.agent_id = any(s.agent_ids))
+    group by p.period
+),
+
+edge_hours as (
+    select p.period, h.user_bits, h.chat_bits
+    from settings as s
+    cross join periods as p
+    inner join lillo_dash.activity_hourly as h
+        on (h.hour_start >= p.period_start and h.hour_start < p.days_from)
+        or (h.hour_start >= p.days_to and h.hour_start < p.period_end)
+    where (s.all_agents and h.agent_id = '*') or (not s.all_agents and h.agent_id = any(s.agent_ids))
+),
+
+extra_bits as (
+    select e.period, 'user' as kind, b.bit from edge_hours as e cross join unnest(e.user_bits) as b (bit)
+    union all
+    select e.period, 'chat', b.bit from edge_hours as e cross join unnest(e.chat_bits) as b (bit)
+    union all
+    select t.period, 'user', hashint8(t.user_id) & 131071 from tail as t where t.role = 'user'
+    union all
+    select t.period, 'chat', hashint8(t.chat_id) & 131071 from tail as t
+),
+
+-- Bits set outside the daily maps: each one that the maps lack is one zero bit fewer.
+new_bits as (
+    select
+        x.period,
+        count(distinct x.bit) filter (
+            where x.kind = 'user' and (m.users is null or get_bit(m.users, x.bit) = 0)
+        ) as n_new_user_bits,
+        count(distinct x.bit) filter (
+            where x.kind = 'chat' and (m.chats is null or get_bit(m.chats, x.bit) = 0)
+        ) as n_new_chat_bits
+    from extra_bits as x
+    left join day_maps as m on m.period = x.period
+    group by x.period
+),
+
+zeros as (
+    select
+        p.period,
+        131072 - coalesce(bit_count(m.users), 0) - coalesce(n.n_new_user_bits, 0) as user_zeros,
+        131072 - coalesce(bit_count(m.chats), 0) - coalesce(n.n_new_chat_bits, 0) as chat_zeros
+    from periods as p
+    left join day_maps as m on m.period = p.period
+    left join new_bits as n on n.period = p.period
+),
+
+final as (
+    select
+        c.period,
+        c.n_messages::bigint as n_messages,
+        case when z.chat_zeros > 0 then round(-131072 * ln(z.chat_zeros / 131072.0))::bigint end as n_active_chats,
+        case when z.user_zeros > 0 then round(-131072 * ln(z.user_zeros / 131072.0))::bigint end as n_active_users,
+        c.n_active_agents
+    from counts as c
+    inner join zeros as z on z.period = c.period
+    where c.n_messages > 0
+)
+
+select * from final
+order by period

@@ -1,0 +1,98 @@
+-- name: top_chats
+-- Rollup variant of top_chats.sql (same rows): chats ranked from the chat rollup (whole UTC days
+-- from the daily grain, the hours at the ends from the hourly one, rows above the refresh
+-- watermark live); people counted from chat_messages for the listed chats only, through Lillo's
+-- (chat_id, timestamp) index, once per epoch unit.
+-- params: :start_ms, :end_ms, :tz, :agent_ids, :limit
+-- requires: lillo_dash.refresh_state, lillo_dash.chat_activity, chat_messages(id, timestamp, chat_id, user_id, role, agent_id), agents(id, name)
+with settings as (
+    select
+        cast(:agent_ids as text[]) as agent_ids,
+        cardinality(cast(:agent_ids as text[])) = 0 as all_agents,
+        coalesce((select s.last_id from lillo_dash.refresh_state as s where s.source = 'chat_messages'), 0) as last_id
+),
+
+bounds as (
+    select to_timestamp(:start_ms / 1000.0) as period_start, to_timestamp(:end_ms / 1000.0) as period_end
+),
+
+-- Whole UTC days inside the range; with none, days_from = days_to = period_end.
+period as (
+    select
+        b.*,
+        case when d.first_day < d.last_day then d.first_day else b.period_end end as days_from,
+        case when d.first_day < d.last_day then d.last_day else b.period_end end as days_to
+    from bounds as b
+    cross join lateral (
+        select
+            date_trunc('day', b.period_start - interval '1 microsecond', 'UTC') + interval '24 hours' as first_day,
+            date_trunc('day', b.period_end, 'UTC') as last_day
+    ) as d
+),
+
+rows as (
+    select a.chat_id, a.agent_id, a.n_messages, a.last_ms
+    from settings as s
+    cross join period as p
+    inner join lillo_dash.chat_activity as a
+        on (a.grain = 'day' and a.period_start >= p.days_from and a.period_start < p.days_to)
+        or (a.grain = 'hour' and (
+            (a.period_start >= p.period_start and a.period_start < p.days_from)
+            or (a.period_start >= p.days_to and a.period_start < p.period_end)))
+    where s.all_agents or a.agent_id = any(s.agent_ids)
+    union all
+    select m.chat_id, m.agent_id, 1, epoch_ms(m.timestamp)
+    from settings as s
+    inner join chat_messages as m on m.id > s.last_id
+    where epoch_ms(m.timestamp) >= :start_ms
+      and epoch_ms(m.timestamp) < :end_ms
+      and (s.all_agents or m.agent_id = any(s.agent_ids))
+),
+
+per_chat as (
+    select chat_id, sum(n_messages)::bigint as n_messages, max(last_ms) as last_sent_ms
+    from rows
+    group by chat_id
+    order by n_messages desc, chat_id
+    limit :limit
+),
+
+chat_agents as (
+    select distinct r.chat_id, coalesce(a.name, r.agent_id) as agent_name
+    from rows as r
+    inner join per_chat as p on p.chat_id = r.chat_id
+    left join agents as a on a.id::text = r.agent_id
+),
+
+people as (
+    select p.chat_id, count(distinct said.user_id) as n_people
+    from settings as s
+    cross join per_chat as p
+    cross join lateral (
+        select m.user_id, m.agent_id from chat_messages as m
+        where m.chat_id = p.chat_id and m.role = 'user' and m.timestamp > 100000000000
+          and m.timestamp >= :start_ms and m.timestamp < :end_ms
+        union all
+        select m.user_id, m.agent_id from chat_messages as m
+        where m.chat_id = p.chat_id and m.role = 'user' and m.timestamp <= 100000000000
+          and m.timestamp >= :start_ms / 1000 and m.timestamp < :end_ms / 1000
+    ) as said
+    where s.all_agents or said.agent_id = any(s.agent_ids)
+    group by p.chat_id
+),
+
+final as (
+    select
+        p.chat_id,
+        case when p.chat_id < 0 then 'group' else 'private' end as chat_kind,
+        p.n_messages,
+        coalesce(pe.n_people, 0) as n_people,
+        (select string_agg(ca.agent_name, ', ' order by ca.agent_name)
+         from chat_agents as ca where ca.chat_id = p.chat_id) as agent_names,
+        to_timestamp(p.last_sent_ms / 1000.0) at time zone :tz as last_active_at
+    from per_chat as p
+    left join people as pe on pe.chat_id = p.chat_id
+)
+
+select * from final
+order by n_messages desc, chat_id
