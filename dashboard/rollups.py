@@ -90,8 +90,8 @@ _SQL = {
                 select
                     date_trunc('hour', to_timestamp(epoch_ms(m.timestamp) / 1000.0)) as hour_start,
                     agent.id as agent_id,
-                    case when m.role = 'user' then hashint8(m.user_id) & 131071 end as user_bit,
-                    hashint8(m.chat_id) & 131071 as chat_bit
+                    case when m.role = 'user' then lillo_dash.sketch_bit(m.user_id) end as user_bit,
+                    lillo_dash.sketch_bit(m.chat_id) as chat_bit
                 from chat_messages as m
                 cross join lateral (values (m.agent_id), ('*')) as agent (id)
                 where m.id > :lo and m.id <= :hi
@@ -112,8 +112,8 @@ _SQL = {
             select
                 extract(epoch from date_trunc('day', to_timestamp(epoch_ms(m.timestamp) / 1000.0)))::bigint,
                 m.agent_id,
-                case when m.role = 'user' then hashint8(m.user_id) & 131071 else -1 end,
-                hashint8(m.chat_id) & 131071
+                case when m.role = 'user' then lillo_dash.sketch_bit(m.user_id) else -1 end,
+                lillo_dash.sketch_bit(m.chat_id)
             from chat_messages as m
             where m.id > :lo and m.id <= :hi
             group by 1, 2, 3, 4
@@ -135,8 +135,7 @@ _SQL = {
                     command_name(c.command) as command,
                     last_speaker(c) as agent_id,
                     c.success,
-                    case when c.duration <= 0 then 0
-                         else floor(ln(c.duration) / ln(1.02))::int + 1 end as bucket
+                    lillo_dash.duration_bucket(c.duration) as bucket
                 from command_metrics as c
                 where c.id > :lo and c.id <= :hi
             ),
@@ -233,31 +232,36 @@ def refresh(engine: sa.Engine, *, full: bool = False, wait: bool = True) -> Refr
 
     While another refresher holds the lock, wait for it (then add only what is still new), or
     with `wait=False` return None at once."""
+    with engine.begin() as conn:
+        return refresh_in_transaction(conn, full=full, wait=wait)
+
+
+def refresh_in_transaction(
+    conn: sa.Connection, *, full: bool = False, wait: bool = True
+) -> RefreshReport | None:
+    """`refresh` inside the caller's transaction (the benchmark times it and rolls back)."""
     started = time.perf_counter()
     added = {}
-    with engine.begin() as conn:
-        conn.exec_driver_sql("set local timezone = 'UTC'")
-        if wait:
-            conn.execute(sa.text("select pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-        elif not conn.execute(
-            sa.text("select pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-        ).scalar():
-            return None
-        if full:
-            conn.exec_driver_sql(_SQL["truncate"].text)
-        for source, step, max_id, count in (
-            ("chat_messages", _refresh_messages, "max_message_id", "count_messages"),
-            ("command_metrics", _refresh_commands, "max_command_id", "count_commands"),
-        ):
-            lo = conn.execute(_SQL["watermark"], {"source": source}).scalar() or 0
-            hi = conn.execute(_SQL[max_id]).scalar_one()
-            if hi > lo:
-                step(conn, lo, hi)
-            n_added = conn.execute(_SQL[count], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
-            conn.execute(
-                _SQL["save_watermark"], {"source": source, "last_id": max(hi, lo), "n_rows": n_added}
-            )
-            added[source] = n_added
+    conn.exec_driver_sql("set local timezone = 'UTC'")
+    if wait:
+        conn.execute(sa.text("select pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    elif not conn.execute(
+        sa.text("select pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+    ).scalar():
+        return None
+    if full:
+        conn.exec_driver_sql(_SQL["truncate"].text)
+    for source, step, max_id, count in (
+        ("chat_messages", _refresh_messages, "max_message_id", "count_messages"),
+        ("command_metrics", _refresh_commands, "max_command_id", "count_commands"),
+    ):
+        lo = conn.execute(_SQL["watermark"], {"source": source}).scalar() or 0
+        hi = conn.execute(_SQL[max_id]).scalar_one()
+        if hi > lo:
+            step(conn, lo, hi)
+        n_added = conn.execute(_SQL[count], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
+        conn.execute(_SQL["save_watermark"], {"source": source, "last_id": max(hi, lo), "n_rows": n_added})
+        added[source] = n_added
     return RefreshReport(
         added["chat_messages"], added["command_metrics"], time.perf_counter() - started, full
     )

@@ -4,25 +4,18 @@
 -- params: :start_ms, :end_ms, :tz, :agent_ids
 -- requires: lillo_dash.refresh_state, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, chat_messages(id, timestamp, chat_id, agent_id), agents(id, name, is_active)
 with settings as (
-    select coalesce((select s.last_id from lillo_dash.refresh_state as s where s.source = 'chat_messages'), 0) as last_id
+    select lillo_dash.watermark('chat_messages') as last_id
 ),
 
 bounds as (
     select to_timestamp(:start_ms / 1000.0) as period_start, to_timestamp(:end_ms / 1000.0) as period_end
 ),
 
--- Whole UTC days inside the range; with none, days_from = days_to = period_end.
+-- Whole UTC days come from daily rollups, the hours around them from hourly ones.
 period as (
-    select
-        b.*,
-        case when d.first_day < d.last_day then d.first_day else b.period_end end as days_from,
-        case when d.first_day < d.last_day then d.last_day else b.period_end end as days_to
+    select b.*, d.days_from, d.days_to
     from bounds as b
-    cross join lateral (
-        select
-            date_trunc('day', b.period_start - interval '1 microsecond', 'UTC') + interval '24 hours' as first_day,
-            date_trunc('day', b.period_end, 'UTC') as last_day
-    ) as d
+    cross join lateral lillo_dash.whole_days(b.period_start, b.period_end) as d
 ),
 
 tail as (
@@ -61,7 +54,7 @@ extra_bits as (
     cross join unnest(h.chat_bits) as b (bit)
     where h.agent_id <> '*'
     union all
-    select t.agent_id, hashint8(t.chat_id) & 131071 from tail as t where t.sent_ms >= :start_ms and t.sent_ms < :end_ms
+    select t.agent_id, lillo_dash.sketch_bit(t.chat_id) from tail as t where t.sent_ms >= :start_ms and t.sent_ms < :end_ms
 ),
 
 -- Each bit set outside an agent's daily maps that the maps lack is one zero bit fewer.
@@ -100,7 +93,7 @@ final as (
         aa.agent_name,
         aa.is_active,
         coalesce(r.n_messages, 0) as n_messages,
-        coalesce(round(-131072 * ln(c.zeros / 131072.0))::bigint, 0) as n_chats,
+        coalesce(lillo_dash.distinct_from_zero_bits(c.zeros), 0) as n_chats,
         to_timestamp(l.last_sent_ms / 1000.0) at time zone :tz as last_active_at
     from all_agents as aa
     left join in_range as r on r.agent_id = aa.agent_id

@@ -8,7 +8,7 @@ with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
         cardinality(cast(:agent_ids as text[])) = 0 as all_agents,
-        coalesce((select s.last_id from lillo_dash.refresh_state as s where s.source = 'command_metrics'), 0) as last_id
+        lillo_dash.watermark('command_metrics') as last_id
 ),
 
 bounds as (
@@ -21,25 +21,18 @@ bounds as (
     from (values ('current', :start_ms, :end_ms), ('previous', :previous_start_ms, :start_ms)) as v (period, from_ms, to_ms)
 ),
 
--- Whole UTC days inside the period; with none, days_from = days_to = period_end.
+-- Whole UTC days come from daily rollups, the hours around them from hourly ones.
 periods as (
-    select
-        b.*,
-        case when d.first_day < d.last_day then d.first_day else b.period_end end as days_from,
-        case when d.first_day < d.last_day then d.last_day else b.period_end end as days_to
+    select b.*, d.days_from, d.days_to
     from bounds as b
-    cross join lateral (
-        select
-            date_trunc('day', b.period_start - interval '1 microsecond', 'UTC') + interval '24 hours' as first_day,
-            date_trunc('day', b.period_end, 'UTC') as last_day
-    ) as d
+    cross join lateral lillo_dash.whole_days(b.period_start, b.period_end) as d
 ),
 
 live as (
     select
         p.period,
         c.success,
-        case when c.duration <= 0 then 0 else floor(ln(c.duration) / ln(1.02))::int + 1 end as bucket,
+        lillo_dash.duration_bucket(c.duration) as bucket,
         case when s.all_agents then '' else last_speaker(c) end as agent_id
     from settings as s
     inner join command_metrics as c on c.id > s.last_id
@@ -90,7 +83,7 @@ histogram as (
 ranked as (
     select
         period,
-        case when bucket = 0 then 0 else power(1.02, bucket - 0.5) end as value_ms,
+        lillo_dash.bucket_ms(bucket) as value_ms,
         sum(n_calls) over (partition by period order by bucket) - n_calls as first_rank,
         sum(n_calls) over (partition by period order by bucket) - 1 as last_rank,
         0.95 * (sum(n_calls) over (partition by period) - 1) as target_rank

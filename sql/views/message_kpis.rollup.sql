@@ -9,7 +9,7 @@ with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
         cardinality(cast(:agent_ids as text[])) = 0 as all_agents,
-        coalesce((select s.last_id from lillo_dash.refresh_state as s where s.source = 'chat_messages'), 0) as last_id
+        lillo_dash.watermark('chat_messages') as last_id
 ),
 
 bounds as (
@@ -22,18 +22,11 @@ bounds as (
     from (values ('current', :start_ms, :end_ms), ('previous', :previous_start_ms, :start_ms)) as v (period, from_ms, to_ms)
 ),
 
--- Whole UTC days inside the period; with none, days_from = days_to = period_end.
+-- Whole UTC days come from daily rollups, the hours around them from hourly ones.
 periods as (
-    select
-        b.*,
-        case when d.first_day < d.last_day then d.first_day else b.period_end end as days_from,
-        case when d.first_day < d.last_day then d.last_day else b.period_end end as days_to
+    select b.*, d.days_from, d.days_to
     from bounds as b
-    cross join lateral (
-        select
-            date_trunc('day', b.period_start - interval '1 microsecond', 'UTC') + interval '24 hours' as first_day,
-            date_trunc('day', b.period_end, 'UTC') as last_day
-    ) as d
+    cross join lateral lillo_dash.whole_days(b.period_start, b.period_end) as d
 ),
 
 tail as (
@@ -88,9 +81,9 @@ extra_bits as (
     union all
     select e.period, 'chat', b.bit from edge_hours as e cross join unnest(e.chat_bits) as b (bit)
     union all
-    select t.period, 'user', hashint8(t.user_id) & 131071 from tail as t where t.role = 'user'
+    select t.period, 'user', lillo_dash.sketch_bit(t.user_id) from tail as t where t.role = 'user'
     union all
-    select t.period, 'chat', hashint8(t.chat_id) & 131071 from tail as t
+    select t.period, 'chat', lillo_dash.sketch_bit(t.chat_id) from tail as t
 ),
 
 -- Bits set outside the daily maps: each one that the maps lack is one zero bit fewer.
@@ -122,8 +115,8 @@ final as (
     select
         c.period,
         c.n_messages::bigint as n_messages,
-        case when z.chat_zeros > 0 then round(-131072 * ln(z.chat_zeros / 131072.0))::bigint end as n_active_chats,
-        case when z.user_zeros > 0 then round(-131072 * ln(z.user_zeros / 131072.0))::bigint end as n_active_users,
+        lillo_dash.distinct_from_zero_bits(z.chat_zeros) as n_active_chats,
+        lillo_dash.distinct_from_zero_bits(z.user_zeros) as n_active_users,
         c.n_active_agents
     from counts as c
     inner join zeros as z on z.period = c.period

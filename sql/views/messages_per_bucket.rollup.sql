@@ -7,7 +7,7 @@ with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
         cardinality(cast(:agent_ids as text[])) = 0 as all_agents,
-        coalesce((select s.last_id from lillo_dash.refresh_state as s where s.source = 'chat_messages'), 0) as last_id
+        lillo_dash.watermark('chat_messages') as last_id
 ),
 
 rows as (

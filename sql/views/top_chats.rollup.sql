@@ -9,25 +9,18 @@ with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
         cardinality(cast(:agent_ids as text[])) = 0 as all_agents,
-        coalesce((select s.last_id from lillo_dash.refresh_state as s where s.source = 'chat_messages'), 0) as last_id
+        lillo_dash.watermark('chat_messages') as last_id
 ),
 
 bounds as (
     select to_timestamp(:start_ms / 1000.0) as period_start, to_timestamp(:end_ms / 1000.0) as period_end
 ),
 
--- Whole UTC days inside the range; with none, days_from = days_to = period_end.
+-- Whole UTC days come from daily rollups, the hours around them from hourly ones.
 period as (
-    select
-        b.*,
-        case when d.first_day < d.last_day then d.first_day else b.period_end end as days_from,
-        case when d.first_day < d.last_day then d.last_day else b.period_end end as days_to
+    select b.*, d.days_from, d.days_to
     from bounds as b
-    cross join lateral (
-        select
-            date_trunc('day', b.period_start - interval '1 microsecond', 'UTC') + interval '24 hours' as first_day,
-            date_trunc('day', b.period_end, 'UTC') as last_day
-    ) as d
+    cross join lateral lillo_dash.whole_days(b.period_start, b.period_end) as d
 ),
 
 rows as (

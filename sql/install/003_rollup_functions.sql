@@ -1,0 +1,65 @@
+-- Rules the rollup views and the refresh share, kept in one place. Plain SQL functions, which
+-- PostgreSQL inlines into the queries that call them.
+
+-- The whole UTC days inside [range_start, range_end): days_from and days_to, or both equal to
+-- range_end when there are none. Daily rollups answer the whole days; hourly ones the rest.
+create or replace function lillo_dash.whole_days(
+    range_start timestamptz, range_end timestamptz, out days_from timestamptz, out days_to timestamptz
+)
+language sql stable parallel safe
+as $$
+    select
+        case when d.first_day < d.last_day then d.first_day else range_end end,
+        case when d.first_day < d.last_day then d.last_day else range_end end
+    from (
+        select
+            date_trunc('day', range_start - interval '1 microsecond', 'UTC') + interval '24 hours' as first_day,
+            date_trunc('day', range_end, 'UTC') as last_day
+    ) as d
+$$;
+
+-- The refresh watermark of a source table: rows with a higher id are not in the rollups yet.
+create or replace function lillo_dash.watermark(source_table text)
+returns bigint
+language sql stable parallel safe
+as $$
+    select coalesce((select s.last_id from lillo_dash.refresh_state as s where s.source = source_table), 0)
+$$;
+
+-- Duration histogram bucket of a duration in ms: b > 0 holds [1.02^(b-1), 1.02^b), 0 holds zero and
+-- negative durations.
+create or replace function lillo_dash.duration_bucket(duration_ms integer)
+returns integer
+language sql immutable parallel safe
+as $$
+    select case when duration_ms <= 0 then 0 else floor(ln(duration_ms) / ln(1.02))::integer + 1 end
+$$;
+
+-- The duration a bucket stands for: its geometric middle (0 for bucket 0).
+create or replace function lillo_dash.bucket_ms(bucket integer)
+returns double precision
+language sql immutable parallel safe
+as $$
+    select case when bucket = 0 then 0 else power(1.02, bucket - 0.5) end
+$$;
+
+-- Position of an id in the 2^17-bit activity maps.
+create or replace function lillo_dash.sketch_bit(id bigint)
+returns integer
+language sql immutable parallel safe
+as $$
+    select hashint8(id) & 131071
+$$;
+
+-- Linear counting: distinct ids estimated from the number of zero bits of a 2^17-bit map (null
+-- when the map is full).
+create or replace function lillo_dash.distinct_from_zero_bits(zero_bits bigint)
+returns bigint
+language sql immutable parallel safe
+as $$
+    select case when zero_bits > 0 then round(-131072 * ln(zero_bits / 131072.0))::bigint end
+$$;
+
+insert into lillo_dash.installed_files (file_name)
+values ('003_rollup_functions.sql')
+on conflict (file_name) do update set installed_at = excluded.installed_at;
