@@ -1,0 +1,701 @@
+"""The scale benchmark: `python -m dashboard bench --scale 10m`.
+
+What is measured, on a demo data set of `scale` chat messages kept in its own embedded server
+(data/bench-<scale>, built once with the rollups, reused while it holds exactly `scale` messages):
+
+- Views: every view in sql/views, for the ranges 30d and all, with the parameters the real filter
+  code builds (`parse_filters(...).view_params()`, plus EXTRA_PARAMS).
+  - cold_ms: `views.fetch_uncached` — the app's path on a cache miss, with the variant
+    `views.pick_variant` chooses — on a freshly opened connection (a new backend, so its catalog
+    caches are cold; opening it is not timed, as the app's pool keeps connections open).
+    PostgreSQL's shared buffers and the OS page cache are warm after the data build; a server
+    restart would be colder still. The rollups were just refreshed, so the rows a rollup variant
+    counts live (above the refresh watermark) are none: its best case.
+  - warm_ms: a repeated call of `views.fetch` itself, the function the pages call, run outside a
+    Streamlit server ("bare mode"): `st.cache_data` then keeps entries in the same in-memory store
+    a server uses, so a warm call is the real key hashing plus unpickling of the cached result.
+    The miss that fills the cache runs with the bench's statement timeout, not the app's.
+  - naive_ms: for views with a rollup variant, the raw-table SQL (`rollup=False`) with only
+    Lillo's own indexes; null for views without one.
+  Every number is the median of RUNS runs.
+- Pages: every page in app.py's navigation, rendered server-side by Streamlit's AppTest against
+  the bench database. cold_ms: a run after `views.clear_cache()` and `st.cache_data.clear()`
+  (Python modules already imported, as in a running server); warm_ms: the next run.
+- server_rss_mb: `streamlit run app.py` on the bench database, every page opened in headless
+  Chromium with COMBINATIONS different filter settings; then the resident memory of the server
+  process and its children.
+
+The JSON also says which variant the app used per view, the notes printed under the tables and
+the budget verdicts. Budgets are set for 10 M messages on 2 cores; the command prints PASS/FAIL
+per budget and exits 0 unless `--check` is given: a benchmark measures, it does not gate.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import logging
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+from dashboard import db, embedded, filters, views
+from dashboard.config import PROJECT_ROOT, ConfigError, Settings, load_settings, redact_url
+from dashboard.demo import PERIOD_DAYS
+from dashboard.live_schema import LiveSchema, introspect
+
+APP = PROJECT_ROOT / "app.py"
+RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
+RANGES = ("30d", "all")
+RUNS = 3
+SEED = 42
+STATEMENT_TIMEOUT_MS = 120_000
+# Parameters views take beyond the global filters. A new view parameter gets its default here.
+EXTRA_PARAMS = {"limit": 10}
+
+VIEW_COLD_BUDGET_MS = {"30d": 300, "all": 1_000}
+VIEW_WARM_BUDGET_MS = 50
+MIN_ROLLUP_SPEEDUP = 10
+PAGE_COLD_BUDGET_MS = 2_000
+PAGE_WARM_BUDGET_MS = 300
+SERVER_RSS_BUDGET_MB = 700
+BUDGET_SCALE = 10_000_000
+
+COMBINATIONS = 50
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_TIMEOUT_S = 180
+PAGE_RENDER_TIMEOUT_MS = 180_000
+SERVER_RUN_DEADLINE_S = 45 * 60
+
+# Streamlit warns on every cached call made outside a server; that is how warm_ms is measured.
+for _logger in (
+    "streamlit.runtime.caching.cache_data_api",
+    "streamlit.runtime.caching.cache_resource_api",
+    "streamlit.runtime.scriptrunner_utils.script_run_context",
+):
+    logging.getLogger(_logger).setLevel(logging.ERROR)
+
+_servers: list = []  # keeps the embedded server's handle alive for the whole run
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class ViewTiming:
+    name: str
+    range: str
+    variant: str  # what the app's path used: "rollup" or "raw"
+    cold_ms: float
+    warm_ms: float
+    naive_ms: float | None
+
+
+@dataclass(frozen=True)
+class PageTiming:
+    path: str
+    cold_ms: float
+    warm_ms: float
+
+
+@dataclass(frozen=True)
+class NavPage:
+    file: str  # relative to app.py, as st.Page and AppTest.switch_page take it
+    path: str  # the URL path: "/" for the default page
+
+
+@dataclass(frozen=True)
+class Budget:
+    budget: str
+    ok: bool | None  # None: not measured in this run
+    detail: str
+
+
+# --- The data set ---------------------------------------------------------------------------------
+
+
+def scale_label(scale: int) -> str:
+    """10_000_000 -> '10m', 200_000 -> '200k', 1234 -> '1234'."""
+    for suffix, factor in (("m", 1_000_000), ("k", 1_000)):
+        if scale % factor == 0:
+            return f"{scale // factor}{suffix}"
+    return str(scale)
+
+
+def message_count(engine: sa.Engine) -> int | None:
+    """Rows in chat_messages, or None when the table does not exist."""
+    with engine.connect() as conn:
+        if conn.execute(sa.text("select to_regclass('chat_messages') is null")).scalar_one():
+            return None
+        return conn.execute(sa.text("select count(*) from chat_messages")).scalar_one()
+
+
+def bench_database(scale: int, data_dir: Path, *, progress: Callable[[str], None] = print) -> str:
+    """The URL of the bench database for `scale`: built once under data_dir/bench-<scale>, then
+    reused; the dashboard's objects installed and its rollups refreshed."""
+    from dashboard import demo, install
+
+    server = embedded.start_server(data_dir / f"bench-{scale_label(scale)}" / "pg")
+    _servers.append(server)
+    url = embedded.ensure_database(server, embedded.DEMO_DATABASE)
+    engine = db.admin_engine(url)
+    try:
+        found = message_count(engine)
+        reloaded = found != scale
+        if reloaded:
+            progress(f"Building the bench data set: {scale:,} messages (found {found or 0:,})…")
+            started = time.perf_counter()
+            install.apply_lillo_schema(engine)
+            summary = demo.load_demo(engine, scale=scale, seed=SEED, progress=progress)
+            progress(f"Loaded {summary} in {time.perf_counter() - started:.0f} s")
+        else:
+            progress(f"Reusing the bench data set with {scale:,} messages ({redact_url(url)})")
+        install.install_dashboard_objects(engine)
+        try:
+            from dashboard import rollups
+        except ImportError:
+            progress("WARNING: dashboard.rollups is not importable; the rollups were not built.")
+        else:
+            started = time.perf_counter()
+            # A reload replaces every row, so an incremental refresh would keep stale rollups.
+            report = rollups.refresh(engine, full=reloaded)
+            progress(f"Rollups refreshed in {time.perf_counter() - started:.1f} s: {report}")
+    finally:
+        engine.dispose()
+    return url
+
+
+# --- Views ------------------------------------------------------------------------------------------
+
+
+def declared_params(name: str) -> tuple[str, ...]:
+    """Parameters of view `name`, over both variants."""
+    found = list(views.load_view(name).params)
+    if views.has_rollup(name):
+        found += views.load_view(name, rollup=True).params
+    return tuple(dict.fromkeys(found))
+
+
+def view_params(name: str, range_: str, now: datetime) -> dict:
+    """The parameters the app binds for `range_`, plus EXTRA_PARAMS; fails when the view declares
+    one neither provides."""
+    chosen = filters.parse_filters({"range": range_}, known_agent_ids=None, now=now, default_tz="UTC")
+    params = chosen.view_params() | EXTRA_PARAMS
+    unknown = [p for p in declared_params(name) if p not in params]
+    if unknown:
+        raise BenchError(
+            f"view {name} takes parameter(s) {', '.join(unknown)} the bench has no value for: "
+            "add a default to EXTRA_PARAMS in dashboard/bench.py"
+        )
+    return params
+
+
+def median_ms(measure: Callable[[], float], runs: int) -> float:
+    return statistics.median(measure() for _ in range(runs))
+
+
+def timed_ms(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def fresh_connection_ms(engine: sa.Engine, call: Callable[[], object]) -> float:
+    """Time `call` on a newly opened backend connection (opening it is not timed)."""
+    engine.dispose()
+    with engine.connect():
+        pass
+    return timed_ms(call)
+
+
+@contextlib.contextmanager
+def app_database(url: str, *, statement_timeout_ms: int | None = None) -> Iterator[None]:
+    """Point the app's own settings (dashboard.runtime) at `url` for the duration, optionally with
+    another statement timeout."""
+    keys = ("DATABASE_URL", "DATABASE_READ_URL", "DASHBOARD_STATEMENT_TIMEOUT_MS")
+    saved = {key: os.environ.get(key) for key in keys}
+    os.environ["DATABASE_URL"] = url
+    os.environ.pop("DATABASE_READ_URL", None)
+    if statement_timeout_ms is not None:
+        os.environ["DASHBOARD_STATEMENT_TIMEOUT_MS"] = str(statement_timeout_ms)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def app_statement_timeout_ms() -> int:
+    """The statement timeout the app runs with here (DASHBOARD_STATEMENT_TIMEOUT_MS)."""
+    try:
+        return load_settings().statement_timeout_ms
+    except ConfigError:
+        return Settings().statement_timeout_ms
+
+
+def warm_ms(url: str, name: str, params: dict, runs: int) -> float:
+    """A cache hit of `views.fetch`, the pages' entry point (see the module docstring). The miss
+    that fills the cache may take as long as cold_ms, so it gets the bench's statement timeout."""
+    with app_database(url, statement_timeout_ms=STATEMENT_TIMEOUT_MS):
+        views.clear_cache()
+        views.fetch(name, **params)
+        return median_ms(lambda: timed_ms(lambda: views.fetch(name, **params)), runs)
+
+
+def view_timing(
+    engine: sa.Engine, schema: LiveSchema, url: str, name: str, range_: str, now: datetime, runs: int
+) -> ViewTiming:
+    """One view at one range: the app's path cold, the raw SQL (if there is a rollup), cached."""
+    params = view_params(name, range_, now)
+
+    def run(rollup: bool | None) -> object:
+        return views.fetch_uncached(engine, schema, name, params, rollup=rollup)
+
+    cold = median_ms(lambda: fresh_connection_ms(engine, lambda: run(None)), runs)
+    naive = (
+        median_ms(lambda: fresh_connection_ms(engine, lambda: run(False)), runs)
+        if views.has_rollup(name)
+        else None
+    )
+    variant = "rollup" if views.pick_variant(name, schema, params) else "raw"
+    return ViewTiming(name, range_, variant, cold, warm_ms(url, name, params, runs), naive)
+
+
+def view_timings(
+    url: str,
+    *,
+    now: datetime | None = None,
+    runs: int = RUNS,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> list[ViewTiming]:
+    """cold, warm and naive timings of every view for every range in RANGES."""
+    now = now or datetime.now(UTC)
+    engine = db.reader_engine(url, statement_timeout_ms=STATEMENT_TIMEOUT_MS)
+    try:
+        with engine.connect() as conn:
+            schema = introspect(conn)
+        timings = []
+        for name in views.view_names():
+            for range_ in RANGES:
+                try:
+                    timing = view_timing(engine, schema, url, name, range_, now, runs)
+                except views.ViewUnavailable as error:
+                    raise BenchError(f"view {name}, range {range_}: {error}") from error
+                progress(f"  {name} {range_}: cold {timing.cold_ms:,.0f} ms, naive {_ms(timing.naive_ms)} ms")
+                timings.append(timing)
+    finally:
+        engine.dispose()
+    return timings
+
+
+# --- Pages ------------------------------------------------------------------------------------------
+
+
+def _constant(node: ast.expr | None):
+    return node.value if isinstance(node, ast.Constant) else None
+
+
+def navigation_pages(app: Path = APP) -> list[NavPage]:
+    """The pages app.py registers with `st.Page("pages/x.py", ..., url_path=...)`."""
+    found = []
+    for node in ast.walk(ast.parse(app.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page" and node.args):
+            continue
+        file = _constant(node.args[0])
+        if not isinstance(file, str):
+            continue
+        keywords = {k.arg: _constant(k.value) for k in node.keywords}
+        url_path = keywords.get("url_path") or Path(file).stem
+        found.append((node.lineno, file, url_path, keywords.get("default") is True))
+    found.sort()
+    if found and not any(is_default for *_, is_default in found):
+        found[0] = (*found[0][:3], True)  # st.navigation makes the first page the default
+    return [NavPage(file, "/" if is_default else f"/{url_path}") for _, file, url_path, is_default in found]
+
+
+def _clear_app_caches() -> None:
+    import streamlit as st
+
+    views.clear_cache()
+    st.cache_data.clear()
+
+
+def _checked(at, page: NavPage):
+    if at.exception:
+        raise BenchError(f"page {page.path} raised: {at.exception[0].message}")
+    return at
+
+
+def page_run_ms(page: NavPage) -> tuple[float, float, list[str]]:
+    """Cold and warm render times of one page in a fresh AppTest session, and the warnings the
+    cold run showed (a view over the statement timeout shows one instead of its data)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    if page.path != "/":
+        # AppTest learns the pages' url_paths from st.navigation on a first run.
+        _checked(at.run(), page)
+        at.switch_page(page.file)
+    _clear_app_caches()
+    cold = timed_ms(lambda: _checked(at.run(), page))
+    warnings = [str(warning.value) for warning in at.warning]
+    warm = timed_ms(lambda: _checked(at.run(), page))
+    return cold, warm, warnings
+
+
+def page_timings(url: str, *, runs: int = RUNS, notes: list[str] | None = None) -> list[PageTiming]:
+    """cold and warm server-side render times of every page in the app's navigation; warnings a
+    page showed go to `notes`."""
+    pages = navigation_pages()
+    timings = []
+    with app_database(url):
+        page_run_ms(pages[0])  # imports plotly and the pages once, as a running server has
+        for page in pages:
+            runs_ms = [page_run_ms(page) for _ in range(runs)]
+            timings.append(
+                PageTiming(
+                    page.path,
+                    statistics.median(cold for cold, _, _ in runs_ms),
+                    statistics.median(warm for _, warm, _ in runs_ms),
+                )
+            )
+            shown = dict.fromkeys(w for *_, warnings in runs_ms for w in warnings)
+            if notes is not None:
+                notes.extend(f"page {page.path} showed: {warning}" for warning in shown)
+    _clear_app_caches()
+    return timings
+
+
+# --- Server memory ------------------------------------------------------------------------------------
+
+
+def agent_ids(url: str) -> list[str]:
+    engine = db.reader_engine(url, statement_timeout_ms=STATEMENT_TIMEOUT_MS)
+    try:
+        with engine.connect() as conn:
+            schema = introspect(conn)
+        frame = views.fetch_uncached(engine, schema, "agent_directory", {}).frame
+    finally:
+        engine.dispose()
+    return sorted(frame["agent_id"].astype(str))
+
+
+def filter_combinations(agents: list[str], count: int, now: datetime, seed: int = SEED) -> list[dict]:
+    """`count` different URL queries over ranges, custom dates, buckets, zones and 0 to 2 agents."""
+    rng = random.Random(seed)
+    ranges = [*filters.PRESETS, "custom"]
+    chosen: dict[str, dict] = {}
+    for _ in range(count * 100):
+        if len(chosen) == count:
+            break
+        query: dict = {
+            "range": rng.choice(ranges),
+            "bucket": rng.choice(filters.BUCKETS),
+            "tz": rng.choice(filters.TIMEZONES),
+        }
+        if query["range"] == "custom":
+            # Mostly inside the demo's span, sometimes reaching before its first day.
+            last = now.date() - timedelta(days=rng.randrange(0, PERIOD_DAYS))
+            query |= {"from": (last - timedelta(days=rng.randrange(0, PERIOD_DAYS // 2))).isoformat()}
+            query |= {"to": last.isoformat()}
+        picked = rng.sample(agents, k=min(len(agents), rng.randrange(0, 3)))
+        if picked:
+            query["agent"] = picked
+        chosen.setdefault(urlencode(query, doseq=True), query)
+    return list(chosen.values())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(url: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` on `url`; yields (base URL, process) and always stops it."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_READ_URL"} | {"DATABASE_URL": url}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    command += ["--server.headless", "true", "--server.address", "127.0.0.1"]
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(base, process, log)
+            yield base, process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=20)
+
+
+def _log_tail(log) -> str:
+    log.seek(0)
+    return log.read()[-3000:]
+
+
+def _wait_healthy(base: str, process: subprocess.Popen, log) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"streamlit exited early:\n{_log_tail(log)}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise BenchError(f"streamlit did not become healthy in {SERVER_START_TIMEOUT_S} s:\n{_log_tail(log)}")
+
+
+def process_rss_mb(pid: int) -> float:
+    """Resident memory of process `pid` and all its children, in MiB."""
+    import psutil
+
+    root = psutil.Process(pid)
+    processes = [root, *root.children(recursive=True)]
+    return sum(p.memory_info().rss for p in processes) / 2**20
+
+
+# Done when the script run has finished (the app root says so; headless Chromium shows no status
+# widget), the page has its title and no element is still a loading skeleton, for 0.3 s.
+_SCRIPT_DONE = """() => {
+    const done = document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+        && document.querySelector('[data-testid="stMain"] h1')
+        && !document.querySelector('[data-testid="stSkeleton"]');
+    window.__quiet = done ? (window.__quiet || 0) + 1 : 0;
+    return window.__quiet >= 3;
+}"""
+
+
+def server_rss_mb(
+    url: str,
+    *,
+    combinations: int = COMBINATIONS,
+    notes: list[str] | None = None,
+    progress: Callable[[str], None] = print,
+) -> float:
+    """Resident memory of the Streamlit server after every page was opened with `combinations`
+    different filter settings."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise BenchError(f"{CHROMIUM} is missing: install Debian's chromium, or pass --skip-server")
+    notes = notes if notes is not None else []
+    queries = filter_combinations(agent_ids(url), combinations, datetime.now(UTC))
+    visits = [(page.path, query) for page in navigation_pages() for query in queries]
+    rendered = failed = 0
+    deadline = time.monotonic() + SERVER_RUN_DEADLINE_S
+    with streamlit_server(url) as (base, process), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            tab = browser.new_page(viewport={"width": 1440, "height": 1000})
+            for path, query in visits:
+                if time.monotonic() > deadline:
+                    notes.append(f"RSS run stopped at its {SERVER_RUN_DEADLINE_S // 60} min deadline.")
+                    break
+                tab.goto(f"{base}{path}?{urlencode(query, doseq=True)}", timeout=60_000)
+                tab.wait_for_function(_SCRIPT_DONE, timeout=PAGE_RENDER_TIMEOUT_MS, polling=100)
+                rendered += 1
+                failed += tab.locator('[data-testid="stException"]').count() > 0
+                if rendered % 10 == 0:
+                    progress(f"  {rendered}/{len(visits)} renders, {process_rss_mb(process.pid):.0f} MB")
+        finally:
+            browser.close()
+        rss = process_rss_mb(process.pid)
+    notes.append(f"server_rss_mb after {rendered} renders ({len(queries)} filter settings per page).")
+    if failed:
+        notes.append(f"{failed} render(s) showed an exception.")
+    return rss
+
+
+# --- Budgets and report -------------------------------------------------------------------------------
+
+
+def _over(items: list[tuple[str, float]], limit: float, describe: str) -> Budget:
+    over = [(label, value) for label, value in items if value > limit]
+    if over:
+        detail = "over: " + ", ".join(f"{label} {value:,.0f}" for label, value in over)
+    elif items:
+        label, value = max(items, key=lambda item: item[1])
+        detail = f"worst: {label} {value:,.0f}"
+    else:
+        detail = "nothing measured"
+    return Budget(describe, not over, detail)
+
+
+def _speedup(rows: list[dict]) -> Budget:
+    describe = f"rollup views at all: naive_ms / cold_ms ≥ {MIN_ROLLUP_SPEEDUP}"
+    if not rows:
+        return Budget(describe, None, "no view has a rollup variant")
+    ratios = [(row["name"], row["naive_ms"] / max(row["cold_ms"], 0.001)) for row in rows]
+    under = [(name, ratio) for name, ratio in ratios if ratio < MIN_ROLLUP_SPEEDUP]
+    shown = under or [min(ratios, key=lambda item: item[1])]
+    detail = ("under: " if under else "lowest: ") + ", ".join(f"{name} {ratio:.1f}x" for name, ratio in shown)
+    return Budget(describe, not under, detail)
+
+
+def budget_checks(results: dict) -> list[Budget]:
+    rows = results["views"]
+    checks = [
+        _over(
+            [(row["name"], row["cold_ms"]) for row in rows if row["range"] == range_],
+            limit,
+            f"view cold_ms, {range_} ≤ {limit:,} ms",
+        )
+        for range_, limit in VIEW_COLD_BUDGET_MS.items()
+    ]
+    checks.append(
+        _over(
+            [(f"{row['name']} {row['range']}", row["warm_ms"]) for row in rows],
+            VIEW_WARM_BUDGET_MS,
+            f"view warm_ms ≤ {VIEW_WARM_BUDGET_MS} ms",
+        )
+    )
+    checks.append(_speedup([row for row in rows if row["range"] == "all" and row["naive_ms"] is not None]))
+    pages = results["pages"]
+    checks.append(
+        _over(
+            [(p["path"], p["cold_ms"]) for p in pages],
+            PAGE_COLD_BUDGET_MS,
+            f"page cold_ms ≤ {PAGE_COLD_BUDGET_MS:,} ms",
+        )
+    )
+    checks.append(
+        _over(
+            [(p["path"], p["warm_ms"]) for p in pages],
+            PAGE_WARM_BUDGET_MS,
+            f"page warm_ms ≤ {PAGE_WARM_BUDGET_MS:,} ms",
+        )
+    )
+    rss = results["server_rss_mb"]
+    label = f"server_rss_mb ≤ {SERVER_RSS_BUDGET_MB}"
+    if rss is None:
+        checks.append(Budget(label, None, "not measured (--skip-server)"))
+    else:
+        checks.append(Budget(label, rss <= SERVER_RSS_BUDGET_MB, f"{rss:,.0f} MB"))
+    return checks
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f}" if value < 10 else f"{value:,.0f}"
+
+
+def markdown(results: dict, checks: list[Budget]) -> str:
+    lines = [
+        f"## Lillo Dashboard bench — {results['scale']} ({results['messages']:,} messages)",
+        "",
+        "| view | range | variant | cold ms | warm ms | naive ms | naive / cold |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for row in results["views"]:
+        ratio = "–" if row["naive_ms"] is None else f"{row['naive_ms'] / max(row['cold_ms'], 0.001):.1f}x"
+        lines.append(
+            f"| {row['name']} | {row['range']} | {row['variant']} | {_ms(row['cold_ms'])} "
+            f"| {_ms(row['warm_ms'])} | {_ms(row['naive_ms'])} | {ratio} |"
+        )
+    lines += ["", "| page | cold ms | warm ms |", "|---|---:|---:|"]
+    lines += [f"| {p['path']} | {_ms(p['cold_ms'])} | {_ms(p['warm_ms'])} |" for p in results["pages"]]
+    rss = results["server_rss_mb"]
+    lines += ["", f"Server RSS: {'not measured' if rss is None else f'{rss:,.0f} MB'}", ""]
+    lines += [f"- {note}" for note in results["notes"]]
+    lines.append("")
+    verdict = {True: "PASS", False: "FAIL", None: "SKIP"}
+    lines += [f"{verdict[check.ok]}  {check.budget} — {check.detail}" for check in checks]
+    return "\n".join(lines)
+
+
+def results_for(
+    scale: int, views_: list[ViewTiming], pages: list[PageTiming], rss: float | None, notes: list[str]
+) -> dict:
+    return {
+        "scale": scale_label(scale),
+        "messages": scale,
+        "views": [_rounded(asdict(timing)) for timing in views_],
+        "pages": [_rounded(asdict(timing)) for timing in pages],
+        "server_rss_mb": None if rss is None else round(rss, 1),
+        "notes": notes,
+    }
+
+
+def _rounded(row: dict) -> dict:
+    """Milliseconds to 0.01: finer digits are noise."""
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}
+
+
+def default_json_path(scale: int) -> Path:
+    return RESULTS_DIR / f"bench-{scale_label(scale)}.json"
+
+
+def run(
+    scale: int,
+    *,
+    data_dir: Path,
+    json_path: Path | None = None,
+    skip_server: bool = False,
+    progress: Callable[[str], None] = print,
+) -> list[Budget]:
+    """Build or reuse the data set, measure, write the JSON, print the table; returns the checks."""
+    url = bench_database(scale, data_dir, progress=progress)
+    notes = [
+        f"Median of {RUNS} runs. cold_ms: the app's path with its cache empty, on a new connection; "
+        "PostgreSQL's buffer cache is warm after the data build.",
+        "warm_ms: views.fetch answered from st.cache_data (bare mode, in-memory store as in a server).",
+    ]
+    if scale != BUDGET_SCALE:
+        notes.append(f"Budgets are set for {BUDGET_SCALE:,} messages; this run has {scale:,}.")
+    progress("Timing views…")
+    view_rows = view_timings(url, progress=progress)
+    limit = app_statement_timeout_ms()
+    notes += [
+        f"{row.name} {row.range}: cold {row.cold_ms:,.0f} ms is over the app's statement timeout "
+        f"({limit:,} ms), so its page shows a timeout notice instead"
+        for row in view_rows
+        if row.cold_ms > limit
+    ]
+    progress("Timing pages…")
+    page_rows = page_timings(url, notes=notes)
+    rss = None
+    if not skip_server:
+        progress("Measuring server memory in Chromium…")
+        rss = server_rss_mb(url, notes=notes, progress=progress)
+    results = results_for(scale, view_rows, page_rows, rss, notes)
+    checks = budget_checks(results)
+    results["budgets"] = [asdict(check) for check in checks]
+    path = json_path or default_json_path(scale)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    progress(markdown(results, checks))
+    progress(f"\nWrote {path}")
+    return checks
