@@ -197,7 +197,8 @@ def declared_params(name: str) -> tuple[str, ...]:
     found = list(views.load_view(name).params)
     if views.has_rollup(name):
         found += views.load_view(name, rollup=True).params
-    return tuple(dict.fromkeys(found))
+    # Watermarks are bound by views.run_view itself.
+    return tuple(p for p in dict.fromkeys(found) if p not in views.WATERMARK_PARAMS)
 
 
 def view_params(name: str, range_: str, now: datetime) -> dict:

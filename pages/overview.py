@@ -21,7 +21,11 @@ TOP_CHATS_COLUMNS = {
     "chat_id": st.column_config.NumberColumn("Chat", format="%d"),
     "chat_kind": st.column_config.TextColumn("Kind"),
     "n_messages": st.column_config.NumberColumn("Messages", format="localized"),
-    "n_people": st.column_config.NumberColumn("People", format="localized"),
+    "n_people": st.column_config.NumberColumn(
+        "People (ever)",
+        format="localized",
+        help="Everyone who ever wrote in the chat, not only in this range.",
+    ),
     "agent_names": st.column_config.TextColumn("Agents"),
     "last_active_at": st.column_config.DatetimeColumn("Last active", format="YYYY-MM-DD HH:mm"),
 }

@@ -56,6 +56,17 @@ create table if not exists lillo_dash.activity_hourly (
     primary key (hour_start, agent_id)
 );
 
+-- People who wrote in a chat, per agent, ever: the chat lists' people column.
+create table if not exists lillo_dash.chat_people (
+    chat_id bigint not null,
+    user_id bigint not null,
+    agent_id text not null,
+    n_messages bigint not null,
+    first_ms bigint not null,
+    last_ms bigint not null,
+    primary key (chat_id, user_id, agent_id)
+);
+
 -- Commands per (UTC hour, command without its leading '/', agent), the agent being the one that
 -- last wrote in the chat at or before the command ('' when none did).
 create table if not exists lillo_dash.command_hourly (

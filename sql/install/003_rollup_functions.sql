@@ -18,12 +18,16 @@ as $$
     ) as d
 $$;
 
--- The refresh watermark of a source table: rows with a higher id are not in the rollups yet.
-create or replace function lillo_dash.watermark(source_table text)
-returns bigint
+-- The parts of [range_start, range_end) outside its whole UTC days (none, one or two), for the
+-- hourly rollups; written as rows so that each part is one index range scan.
+create or replace function lillo_dash.hour_pieces(range_start timestamptz, range_end timestamptz)
+returns table (piece_start timestamptz, piece_end timestamptz)
 language sql stable parallel safe
 as $$
-    select coalesce((select s.last_id from lillo_dash.refresh_state as s where s.source = source_table), 0)
+    select p.piece_start, p.piece_end
+    from lillo_dash.whole_days(range_start, range_end) as d
+    cross join lateral (values (range_start, d.days_from), (d.days_to, range_end)) as p (piece_start, piece_end)
+    where p.piece_start < p.piece_end
 $$;
 
 -- Duration histogram bucket of a duration in ms: b > 0 holds [1.02^(b-1), 1.02^b), 0 holds zero and

@@ -1,13 +1,9 @@
 -- name: agent_activity
 -- Rollup variant of agent_activity.sql (same rows): messages and last activity from the hourly
 -- rollup, chats estimated from the activity sketches, rows above the refresh watermark live.
--- params: :start_ms, :end_ms, :tz, :agent_ids
+-- params: :start_ms, :end_ms, :tz, :agent_ids, :messages_watermark
 -- requires: lillo_dash.refresh_state, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, chat_messages(id, timestamp, chat_id, agent_id), agents(id, name, is_active)
-with settings as (
-    select lillo_dash.watermark('chat_messages') as last_id
-),
-
-bounds as (
+with bounds as (
     select to_timestamp(:start_ms / 1000.0) as period_start, to_timestamp(:end_ms / 1000.0) as period_end
 ),
 
@@ -20,8 +16,8 @@ period as (
 
 tail as (
     select m.agent_id, m.chat_id, epoch_ms(m.timestamp) as sent_ms
-    from settings as s
-    inner join chat_messages as m on m.id > s.last_id
+    from chat_messages as m
+    where m.id > :messages_watermark
 ),
 
 in_range as (
@@ -48,9 +44,9 @@ day_maps as (
 extra_bits as (
     select h.agent_id, b.bit
     from period as p
+    cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
     inner join lillo_dash.activity_hourly as h
-        on (h.hour_start >= p.period_start and h.hour_start < p.days_from)
-        or (h.hour_start >= p.days_to and h.hour_start < p.period_end)
+        on h.hour_start >= piece.piece_start and h.hour_start < piece.piece_end
     cross join unnest(h.chat_bits) as b (bit)
     where h.agent_id <> '*'
     union all

@@ -2,13 +2,12 @@
 -- Rollup variant of command_kpis.sql (same rows): counts from the hourly command rollup, p95 from
 -- the duration histograms (whole UTC days from the daily grain, the hours at the ends from the
 -- hourly one; within 1% of exact), commands above the refresh watermark added live.
--- params: :start_ms, :end_ms, :previous_start_ms, :agent_ids
+-- params: :start_ms, :end_ms, :previous_start_ms, :agent_ids, :commands_watermark
 -- requires: lillo_dash.refresh_state, lillo_dash.command_hourly, lillo_dash.command_duration_histogram, command_metrics(id, timestamp, chat_id, success, duration), chat_messages(chat_id, agent_id)
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
-        cardinality(cast(:agent_ids as text[])) = 0 as all_agents,
-        lillo_dash.watermark('command_metrics') as last_id
+        cardinality(cast(:agent_ids as text[])) = 0 as all_agents
 ),
 
 bounds as (
@@ -35,7 +34,7 @@ live as (
         lillo_dash.duration_bucket(c.duration) as bucket,
         case when s.all_agents then '' else last_speaker(c) end as agent_id
     from settings as s
-    inner join command_metrics as c on c.id > s.last_id
+    inner join command_metrics as c on c.id > :commands_watermark
     inner join periods as p on epoch_ms(c.timestamp) >= p.from_ms and epoch_ms(c.timestamp) < p.to_ms
 ),
 
@@ -64,10 +63,15 @@ histogram as (
         from settings as s
         cross join periods as p
         inner join lillo_dash.command_duration_histogram as h
-            on (h.grain = 'day' and h.period_start >= p.days_from and h.period_start < p.days_to)
-            or (h.grain = 'hour' and (
-                (h.period_start >= p.period_start and h.period_start < p.days_from)
-                or (h.period_start >= p.days_to and h.period_start < p.period_end)))
+            on h.grain = 'day' and h.period_start >= p.days_from and h.period_start < p.days_to
+        where s.all_agents or h.agent_id = any(s.agent_ids)
+        union all
+        select p.period, h.bucket, h.n_calls
+        from settings as s
+        cross join periods as p
+        cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
+        inner join lillo_dash.command_duration_histogram as h
+            on h.grain = 'hour' and h.period_start >= piece.piece_start and h.period_start < piece.piece_end
         where s.all_agents or h.agent_id = any(s.agent_ids)
         union all
         select l.period, l.bucket, 1

@@ -1,13 +1,12 @@
 -- name: commands_per_bucket
 -- Rollup variant of commands_per_bucket.sql (same rows): the hourly command rollup plus the
 -- commands above the refresh watermark, counted live.
--- params: :start_ms, :end_ms, :tz, :bucket, :agent_ids
+-- params: :start_ms, :end_ms, :tz, :bucket, :agent_ids, :commands_watermark
 -- requires: lillo_dash.refresh_state, lillo_dash.command_hourly, command_metrics(id, timestamp, chat_id, success), chat_messages(chat_id, agent_id)
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
-        cardinality(cast(:agent_ids as text[])) = 0 as all_agents,
-        lillo_dash.watermark('command_metrics') as last_id
+        cardinality(cast(:agent_ids as text[])) = 0 as all_agents
 ),
 
 live as (
@@ -16,7 +15,7 @@ live as (
         c.success,
         case when s.all_agents then '' else last_speaker(c) end as agent_id
     from settings as s
-    inner join command_metrics as c on c.id > s.last_id
+    inner join command_metrics as c on c.id > :commands_watermark
     where epoch_ms(c.timestamp) >= :start_ms
       and epoch_ms(c.timestamp) < :end_ms
 ),

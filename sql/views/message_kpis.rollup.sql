@@ -3,13 +3,12 @@
 -- rollup; active chats and users estimated from the activity sketches (whole UTC days from the
 -- daily maps, the hours at the ends from the hourly bit lists); rows above the refresh watermark
 -- counted live from chat_messages.
--- params: :start_ms, :end_ms, :previous_start_ms, :agent_ids
+-- params: :start_ms, :end_ms, :previous_start_ms, :agent_ids, :messages_watermark
 -- requires: lillo_dash.refresh_state, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, chat_messages(id, timestamp, chat_id, user_id, role, agent_id)
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
-        cardinality(cast(:agent_ids as text[])) = 0 as all_agents,
-        lillo_dash.watermark('chat_messages') as last_id
+        cardinality(cast(:agent_ids as text[])) = 0 as all_agents
 ),
 
 bounds as (
@@ -32,7 +31,7 @@ periods as (
 tail as (
     select p.period, m.agent_id, m.role, m.user_id, m.chat_id
     from settings as s
-    inner join chat_messages as m on m.id > s.last_id
+    inner join chat_messages as m on m.id > :messages_watermark
     inner join periods as p on epoch_ms(m.timestamp) >= p.from_ms and epoch_ms(m.timestamp) < p.to_ms
     where s.all_agents or m.agent_id = any(s.agent_ids)
 ),
@@ -70,32 +69,30 @@ edge_hours as (
     select p.period, h.user_bits, h.chat_bits
     from settings as s
     cross join periods as p
+    cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
     inner join lillo_dash.activity_hourly as h
-        on (h.hour_start >= p.period_start and h.hour_start < p.days_from)
-        or (h.hour_start >= p.days_to and h.hour_start < p.period_end)
+        on h.hour_start >= piece.piece_start and h.hour_start < piece.piece_end
     where (s.all_agents and h.agent_id = '*') or (not s.all_agents and h.agent_id = any(s.agent_ids))
 ),
 
 extra_bits as (
     select e.period, 'user' as kind, b.bit from edge_hours as e cross join unnest(e.user_bits) as b (bit)
-    union all
+    union
     select e.period, 'chat', b.bit from edge_hours as e cross join unnest(e.chat_bits) as b (bit)
-    union all
+    union
     select t.period, 'user', lillo_dash.sketch_bit(t.user_id) from tail as t where t.role = 'user'
-    union all
+    union
     select t.period, 'chat', lillo_dash.sketch_bit(t.chat_id) from tail as t
 ),
 
--- Bits set outside the daily maps: each one that the maps lack is one zero bit fewer.
+-- Bits set outside the daily maps (distinct already): each one the maps lack is one zero bit fewer.
 new_bits as (
     select
         x.period,
-        count(distinct x.bit) filter (
-            where x.kind = 'user' and (m.users is null or get_bit(m.users, x.bit) = 0)
-        ) as n_new_user_bits,
-        count(distinct x.bit) filter (
-            where x.kind = 'chat' and (m.chats is null or get_bit(m.chats, x.bit) = 0)
-        ) as n_new_chat_bits
+        count(*) filter (where x.kind = 'user' and (m.users is null or get_bit(m.users, x.bit) = 0))
+            as n_new_user_bits,
+        count(*) filter (where x.kind = 'chat' and (m.chats is null or get_bit(m.chats, x.bit) = 0))
+            as n_new_chat_bits
     from extra_bits as x
     left join day_maps as m on m.period = x.period
     group by x.period

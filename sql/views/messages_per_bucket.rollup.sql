@@ -1,13 +1,12 @@
 -- name: messages_per_bucket
 -- Rollup variant of messages_per_bucket.sql (same rows): the hourly rollup plus the rows above
 -- the refresh watermark, counted live.
--- params: :start_ms, :end_ms, :tz, :bucket, :agent_ids
+-- params: :start_ms, :end_ms, :tz, :bucket, :agent_ids, :messages_watermark
 -- requires: lillo_dash.refresh_state, lillo_dash.message_hourly, chat_messages(id, timestamp, agent_id, role), agents(id, name)
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
-        cardinality(cast(:agent_ids as text[])) = 0 as all_agents,
-        lillo_dash.watermark('chat_messages') as last_id
+        cardinality(cast(:agent_ids as text[])) = 0 as all_agents
 ),
 
 rows as (
@@ -19,7 +18,7 @@ rows as (
     union all
     select to_timestamp(epoch_ms(m.timestamp) / 1000.0), m.agent_id, m.role, 1
     from settings as s
-    inner join chat_messages as m on m.id > s.last_id
+    inner join chat_messages as m on m.id > :messages_watermark
     where epoch_ms(m.timestamp) >= :start_ms
       and epoch_ms(m.timestamp) < :end_ms
       and (s.all_agents or m.agent_id = any(s.agent_ids))

@@ -1,15 +1,13 @@
 -- name: top_chats
 -- Rollup variant of top_chats.sql (same rows): chats ranked from the chat rollup (whole UTC days
 -- from the daily grain, the hours at the ends from the hourly one, rows above the refresh
--- watermark live); people counted from chat_messages for the listed chats only, through Lillo's
--- (chat_id, timestamp) index, once per epoch unit.
--- params: :start_ms, :end_ms, :tz, :agent_ids, :limit
--- requires: lillo_dash.refresh_state, lillo_dash.chat_activity, chat_messages(id, timestamp, chat_id, user_id, role, agent_id), agents(id, name)
+-- watermark live); people from the chat_people rollup (and rows above the watermark).
+-- params: :start_ms, :end_ms, :tz, :agent_ids, :limit, :messages_watermark
+-- requires: lillo_dash.refresh_state, lillo_dash.chat_activity, lillo_dash.chat_people, chat_messages(id, timestamp, chat_id, user_id, role, agent_id), agents(id, name)
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
-        cardinality(cast(:agent_ids as text[])) = 0 as all_agents,
-        lillo_dash.watermark('chat_messages') as last_id
+        cardinality(cast(:agent_ids as text[])) = 0 as all_agents
 ),
 
 bounds as (
@@ -28,15 +26,20 @@ rows as (
     from settings as s
     cross join period as p
     inner join lillo_dash.chat_activity as a
-        on (a.grain = 'day' and a.period_start >= p.days_from and a.period_start < p.days_to)
-        or (a.grain = 'hour' and (
-            (a.period_start >= p.period_start and a.period_start < p.days_from)
-            or (a.period_start >= p.days_to and a.period_start < p.period_end)))
+        on a.grain = 'day' and a.period_start >= p.days_from and a.period_start < p.days_to
+    where s.all_agents or a.agent_id = any(s.agent_ids)
+    union all
+    select a.chat_id, a.agent_id, a.n_messages, a.last_ms
+    from settings as s
+    cross join period as p
+    cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
+    inner join lillo_dash.chat_activity as a
+        on a.grain = 'hour' and a.period_start >= piece.piece_start and a.period_start < piece.piece_end
     where s.all_agents or a.agent_id = any(s.agent_ids)
     union all
     select m.chat_id, m.agent_id, 1, epoch_ms(m.timestamp)
     from settings as s
-    inner join chat_messages as m on m.id > s.last_id
+    inner join chat_messages as m on m.id > :messages_watermark
     where epoch_ms(m.timestamp) >= :start_ms
       and epoch_ms(m.timestamp) < :end_ms
       and (s.all_agents or m.agent_id = any(s.agent_ids))
@@ -58,20 +61,21 @@ chat_agents as (
 ),
 
 people as (
-    select p.chat_id, count(distinct said.user_id) as n_people
-    from settings as s
-    cross join per_chat as p
-    cross join lateral (
-        select m.user_id, m.agent_id from chat_messages as m
-        where m.chat_id = p.chat_id and m.role = 'user' and m.timestamp > 100000000000
-          and m.timestamp >= :start_ms and m.timestamp < :end_ms
+    select said.chat_id, count(distinct said.user_id) as n_people
+    from (
+        select cp.chat_id, cp.user_id, cp.agent_id
+        from per_chat as p
+        inner join lillo_dash.chat_people as cp on cp.chat_id = p.chat_id
         union all
-        select m.user_id, m.agent_id from chat_messages as m
-        where m.chat_id = p.chat_id and m.role = 'user' and m.timestamp <= 100000000000
-          and m.timestamp >= :start_ms / 1000 and m.timestamp < :end_ms / 1000
+        select m.chat_id, m.user_id, m.agent_id
+        from settings as s
+        inner join chat_messages as m on m.id > :messages_watermark
+        inner join per_chat as p on p.chat_id = m.chat_id
+        where m.role = 'user'
     ) as said
+    cross join settings as s
     where s.all_agents or said.agent_id = any(s.agent_ids)
-    group by p.chat_id
+    group by said.chat_id
 ),
 
 final as (

@@ -1,7 +1,8 @@
 -- name: top_chats
 -- The :limit chats with the most messages in [start, end): kind from the id's sign (positive =
--- private, negative = group), messages, people (distinct authors of user messages), the agents
--- in it by name, and the last message as local time in :tz. Ties broken by chat id.
+-- private, negative = group), messages, people (distinct authors of user messages in the chat
+-- ever, not only in the range), the agents in it by name, and the last message as local time in
+-- :tz. Ties broken by chat id.
 -- params: :start_ms, :end_ms, :tz, :agent_ids, :limit
 -- requires: chat_messages(timestamp, chat_id, user_id, role, agent_id), agents(id, name)
 with scoped as (
@@ -16,7 +17,6 @@ per_chat as (
     select
         chat_id,
         count(*) as n_messages,
-        count(distinct user_id) filter (where role = 'user') as n_people,
         max(sent_ms) as last_sent_ms
     from scoped
     group by chat_id
@@ -36,7 +36,10 @@ final as (
         p.chat_id,
         case when p.chat_id < 0 then 'group' else 'private' end as chat_kind,
         p.n_messages,
-        p.n_people,
+        (select count(distinct m.user_id) from chat_messages as m
+         where m.chat_id = p.chat_id and m.role = 'user'
+           and (cardinality(cast(:agent_ids as text[])) = 0 or m.agent_id = any(cast(:agent_ids as text[]))))
+            as n_people,
         (select string_agg(ca.agent_name, ', ' order by ca.agent_name)
          from chat_agents as ca where ca.chat_id = p.chat_id) as agent_names,
         to_timestamp(p.last_sent_ms / 1000.0) at time zone :tz as last_active_at
