@@ -200,7 +200,8 @@ def run_view(
             ) from error
         raise
     except sa.exc.DBAPIError as error:
-        log.exception("view %s failed", name)
+        log.warning("view %s failed: %s", name, str(error.orig).strip().splitlines()[:1])
+        log.debug("view %s failed", name, exc_info=True)
         first_line = (
             str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error).__name__
         )

@@ -131,10 +131,8 @@ def _wait_for_overview(page, *, with_charts: bool = True) -> None:
     page.locator('[data-testid="stMetric"]').first.wait_for(timeout=120_000)
     if with_charts:
         page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=60_000)
-    # Let the script run finish: the status widget shows "Running" until then.
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
+    # Let the script run finish: the app marks its state on the root element.
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
 
 
 def test_overview_shows_kpis_and_charts(server, page):
