@@ -153,11 +153,17 @@ _SQL = {
                 from command_metrics as c
                 where c.id > :lo and c.id <= :hi
             ),
+            -- Each command once for its agent and once for all agents ('*').
+            levels as (
+                select a.hour_start, a.command, level.agent_id, a.success, a.bucket
+                from attributed as a
+                cross join lateral (values (a.agent_id), ('*')) as level (agent_id)
+            ),
             hourly as (
                 insert into lillo_dash.command_hourly as r
                     (hour_start, command, agent_id, n_calls, n_failures)
                 select hour_start, command, agent_id, count(*), count(*) filter (where not success)
-                from attributed
+                from levels
                 group by 1, 2, 3
                 on conflict (hour_start, command, agent_id) do update
                 set n_calls = r.n_calls + excluded.n_calls, n_failures = r.n_failures + excluded.n_failures
@@ -165,7 +171,7 @@ _SQL = {
             insert into lillo_dash.command_duration_histogram as r
                 (grain, period_start, command, agent_id, bucket, n_calls)
             select grain.name, date_trunc(grain.name, a.hour_start), a.command, a.agent_id, a.bucket, count(*)
-            from attributed as a
+            from levels as a
             cross join (values ('hour'), ('day')) as grain (name)
             group by 1, 2, 3, 4, 5
             on conflict (grain, period_start, command, agent_id, bucket) do update
