@@ -85,6 +85,14 @@ _SQL = {
                 n_user_messages = r.n_user_messages + excluded.n_user_messages,
                 last_ms = greatest(r.last_ms, excluded.last_ms)
         """,
+        "chat_totals": """
+            insert into lillo_dash.chat_totals as r (chat_id, agent_id, n_messages)
+            select m.chat_id, m.agent_id, count(*)
+            from chat_messages as m
+            where m.id > :lo and m.id <= :hi
+            group by 1, 2
+            on conflict (chat_id, agent_id) do update set n_messages = r.n_messages + excluded.n_messages
+        """,
         "chat_people": """
             insert into lillo_dash.chat_people as r
                 (chat_id, user_id, agent_id, n_messages, first_ms, last_ms)
@@ -178,7 +186,8 @@ _SQL = {
             set n_calls = r.n_calls + excluded.n_calls
         """,
         "truncate": """
-            truncate lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_people,
+            truncate lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals,
+                lillo_dash.chat_people,
                 lillo_dash.activity_daily,
                 lillo_dash.activity_hourly, lillo_dash.command_hourly, lillo_dash.command_duration_histogram;
             delete from lillo_dash.refresh_state
@@ -239,6 +248,7 @@ def _refresh_messages(conn: sa.Connection, lo: int, hi: int) -> None:
         end = min(start + BATCH_ROWS, hi)
         conn.execute(_SQL["message_hourly"], {"lo": start, "hi": end})
         conn.execute(_SQL["chat_activity"], {"lo": start, "hi": end})
+        conn.execute(_SQL["chat_totals"], {"lo": start, "hi": end})
         conn.execute(_SQL["chat_people"], {"lo": start, "hi": end})
         conn.execute(_SQL["activity_hourly"], {"lo": start, "hi": end})
         _merge_daily(conn, start, end)

@@ -244,6 +244,20 @@ def test_rollup_matches_raw_on_demo_data(demo_rollups, name, range_name):
     assert_same(raw, rolled, tolerance=0.02)
 
 
+@pytest.mark.parametrize("limit", [1, 2, 5])
+@pytest.mark.parametrize("days", [1, 7, 30])
+def test_top_chats_pruning_is_exact_on_demo_data(demo_rollups, limit, days):
+    """The rollup ranks only chats whose all-time total can reach the range's top; with a small
+    limit the first probe holds few chats, so the threshold does the work."""
+    now = pd.Timestamp.now(tz="UTC").floor("h")
+    bounds = {
+        "end_ms": int(now.timestamp() * 1000),
+        "start_ms": int((now - pd.Timedelta(days=days)).timestamp() * 1000),
+    }
+    raw, rolled = both_variants(demo_rollups, "top_chats", hour_aligned(**bounds, limit=limit))
+    assert_same(raw, rolled)
+
+
 @pytest.mark.parametrize("quantile", [0.5, 0.95, 0.99])
 def test_histogram_percentiles_within_two_percent(demo_rollups, quantile):
     """Every command with enough calls: the histograms' percentile vs exact percentile_cont."""

@@ -56,6 +56,17 @@ create table if not exists lillo_dash.activity_hourly (
     primary key (hour_start, agent_id)
 );
 
+-- Messages per chat and agent, ever: an upper bound of any range's count, which lets the chat
+-- list rank a range exactly while reading the rollup of a few hundred chats only.
+create table if not exists lillo_dash.chat_totals (
+    chat_id bigint not null,
+    agent_id text not null,
+    n_messages bigint not null,
+    primary key (chat_id, agent_id)
+);
+create index if not exists chat_totals_by_size on lillo_dash.chat_totals (n_messages desc);
+create index if not exists chat_activity_by_chat on lillo_dash.chat_activity (chat_id, grain, period_start);
+
 -- People who wrote in a chat, per agent, ever: the chat lists' people column.
 create table if not exists lillo_dash.chat_people (
     chat_id bigint not null,

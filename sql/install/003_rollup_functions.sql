@@ -30,6 +30,26 @@ as $$
     where p.piece_start < p.piece_end
 $$;
 
+-- One chat's rollup rows in [range_start, range_end), per agent: daily rows for the whole UTC
+-- days, hourly rows for the rest.
+create or replace function lillo_dash.chat_range_rows(
+    chat bigint, range_start timestamptz, range_end timestamptz
+)
+returns table (agent_id text, n_messages bigint, last_ms bigint)
+language sql stable parallel safe
+as $$
+    select a.agent_id, a.n_messages, a.last_ms
+    from lillo_dash.whole_days(range_start, range_end) as d
+    inner join lillo_dash.chat_activity as a
+        on a.chat_id = chat and a.grain = 'day' and a.period_start >= d.days_from and a.period_start < d.days_to
+    union all
+    select a.agent_id, a.n_messages, a.last_ms
+    from lillo_dash.hour_pieces(range_start, range_end) as piece
+    inner join lillo_dash.chat_activity as a
+        on a.chat_id = chat and a.grain = 'hour'
+        and a.period_start >= piece.piece_start and a.period_start < piece.piece_end
+$$;
+
 -- Duration histogram bucket of a duration in ms: b > 0 holds [1.02^(b-1), 1.02^b), 0 holds zero and
 -- negative durations.
 create or replace function lillo_dash.duration_bucket(duration_ms integer)

@@ -1,61 +1,103 @@
 -- name: top_chats
--- Rollup variant of top_chats.sql (same rows): chats ranked from the chat rollup (whole UTC days
--- from the daily grain, the hours at the ends from the hourly one, rows above the refresh
--- watermark live); people from the chat_people rollup (and rows above the watermark).
+-- Rollup variant of top_chats.sql (same rows). Ranked exactly without reading every chat: a chat's
+-- all-time total (lillo_dash.chat_totals) bounds its count in any range, so after counting the
+-- range for the biggest chats, the :limit-th best count is a threshold no chat with a smaller
+-- total can reach; only chats at or above it are counted. Counts come from the chat rollup (whole
+-- UTC days daily, the hours around them hourly) plus the rows above the refresh watermark; people
+-- from lillo_dash.chat_people.
 -- params: :start_ms, :end_ms, :tz, :agent_ids, :limit, :messages_watermark
--- requires: lillo_dash.refresh_state, lillo_dash.chat_activity, lillo_dash.chat_people, chat_messages(id, timestamp, chat_id, user_id, role, agent_id), agents(id, name)
+-- requires: lillo_dash.refresh_state, lillo_dash.chat_activity, lillo_dash.chat_totals, lillo_dash.chat_people, chat_messages(id, timestamp, chat_id, user_id, role, agent_id), agents(id, name)
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
         cardinality(cast(:agent_ids as text[])) = 0 as all_agents
 ),
 
-bounds as (
-    select to_timestamp(:start_ms / 1000.0) as period_start, to_timestamp(:end_ms / 1000.0) as period_end
-),
-
--- Whole UTC days come from daily rollups, the hours around them from hourly ones.
 period as (
-    select b.*, d.days_from, d.days_to
-    from bounds as b
+    select b.period_start, b.period_end, d.days_from, d.days_to
+    from (select to_timestamp(:start_ms / 1000.0) as period_start, to_timestamp(:end_ms / 1000.0) as period_end) as b
     cross join lateral lillo_dash.whole_days(b.period_start, b.period_end) as d
 ),
 
-rows as (
-    select a.chat_id, a.agent_id, a.n_messages, a.last_ms
-    from settings as s
-    cross join period as p
-    inner join lillo_dash.chat_activity as a
-        on a.grain = 'day' and a.period_start >= p.days_from and a.period_start < p.days_to
-    where s.all_agents or a.agent_id = any(s.agent_ids)
-    union all
-    select a.chat_id, a.agent_id, a.n_messages, a.last_ms
-    from settings as s
-    cross join period as p
-    cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
-    inner join lillo_dash.chat_activity as a
-        on a.grain = 'hour' and a.period_start >= piece.piece_start and a.period_start < piece.piece_end
-    where s.all_agents or a.agent_id = any(s.agent_ids)
-    union all
-    select m.chat_id, m.agent_id, 1, epoch_ms(m.timestamp)
+tail as materialized (
+    select m.chat_id, m.agent_id, m.user_id, m.role, epoch_ms(m.timestamp) as sent_ms
     from settings as s
     inner join chat_messages as m on m.id > :messages_watermark
-    where epoch_ms(m.timestamp) >= :start_ms
-      and epoch_ms(m.timestamp) < :end_ms
-      and (s.all_agents or m.agent_id = any(s.agent_ids))
+    where s.all_agents or m.agent_id = any(s.agent_ids)
+),
+
+totals as (
+    select chat_id, sum(n_messages) as n_total
+    from (
+        select t.chat_id, t.n_messages
+        from settings as s
+        inner join lillo_dash.chat_totals as t on s.all_agents or t.agent_id = any(s.agent_ids)
+        union all
+        select chat_id, 1 from tail
+    ) as rows
+    group by chat_id
+),
+
+-- Messages of the given chats in the range, per agent: rollup rows and live rows.
+probe as (
+    select t.chat_id from totals as t order by t.n_total desc, t.chat_id limit :limit * 20
+),
+
+probe_counts as (
+    select c.chat_id, sum(r.n_messages) as n_messages
+    from probe as c
+    cross join period as p
+    cross join lateral (
+        select x.agent_id, x.n_messages from lillo_dash.chat_range_rows(c.chat_id, p.period_start, p.period_end) as x
+        union all
+        select t.agent_id, 1 from tail as t
+        where t.chat_id = c.chat_id and t.sent_ms >= :start_ms and t.sent_ms < :end_ms
+    ) as r
+    cross join settings as s
+    where s.all_agents or r.agent_id = any(s.agent_ids)
+    group by c.chat_id
+),
+
+threshold as (
+    select coalesce(min(n_messages), 1) as n_at_least
+    from (select n_messages from probe_counts order by n_messages desc limit :limit) as best
+    having count(*) >= :limit
+    union all
+    select 1
+    order by 1 desc
+    limit 1
+),
+
+candidates as (
+    select t.chat_id from totals as t cross join threshold as h where t.n_total >= h.n_at_least
+),
+
+chat_rows as materialized (
+    select c.chat_id, r.agent_id, r.n_messages, r.last_ms
+    from candidates as c
+    cross join period as p
+    cross join lateral (
+        select x.agent_id, x.n_messages, x.last_ms
+        from lillo_dash.chat_range_rows(c.chat_id, p.period_start, p.period_end) as x
+        union all
+        select t.agent_id, 1, t.sent_ms from tail as t
+        where t.chat_id = c.chat_id and t.sent_ms >= :start_ms and t.sent_ms < :end_ms
+    ) as r
+    cross join settings as s
+    where s.all_agents or r.agent_id = any(s.agent_ids)
 ),
 
 per_chat as (
-    select chat_id, sum(n_messages)::bigint as n_messages, max(last_ms) as last_sent_ms
-    from rows
-    group by chat_id
-    order by n_messages desc, chat_id
+    select r.chat_id, sum(r.n_messages)::bigint as n_messages, max(r.last_ms) as last_sent_ms
+    from chat_rows as r
+    group by r.chat_id
+    order by n_messages desc, r.chat_id
     limit :limit
 ),
 
 chat_agents as (
     select distinct r.chat_id, coalesce(a.name, r.agent_id) as agent_name
-    from rows as r
+    from chat_rows as r
     inner join per_chat as p on p.chat_id = r.chat_id
     left join agents as a on a.id::text = r.agent_id
 ),
@@ -67,11 +109,10 @@ people as (
         from per_chat as p
         inner join lillo_dash.chat_people as cp on cp.chat_id = p.chat_id
         union all
-        select m.chat_id, m.user_id, m.agent_id
-        from settings as s
-        inner join chat_messages as m on m.id > :messages_watermark
-        inner join per_chat as p on p.chat_id = m.chat_id
-        where m.role = 'user'
+        select t.chat_id, t.user_id, t.agent_id
+        from tail as t
+        inner join per_chat as p on p.chat_id = t.chat_id
+        where t.role = 'user'
     ) as said
     cross join settings as s
     where s.all_agents or said.agent_id = any(s.agent_ids)
