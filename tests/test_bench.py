@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from dashboard import bench, filters, views
 
@@ -101,3 +102,18 @@ def test_scale_labels_name_the_data_dirs():
         "200k",
         "1234",
     ]
+
+
+def test_refresh_timing_leaves_the_data_unchanged(demo_db):
+    from dashboard.db import admin_engine
+    from dashboard.install import install_dashboard_objects
+
+    engine = admin_engine(demo_db)
+    install_dashboard_objects(engine)
+    count = sa.text("select count(*) from chat_messages")
+    with engine.connect() as conn:
+        before = conn.execute(count).scalar_one()
+    assert bench.refresh_ms(demo_db, n_messages=100) > 0
+    with engine.connect() as conn:
+        assert conn.execute(count).scalar_one() == before
+    engine.dispose()
