@@ -14,15 +14,32 @@ def _sql_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.sql"))
 
 
+CONCURRENT_SUFFIX = ".concurrently.sql"
+
+
+def _statements(path: Path) -> list[str]:
+    """The statements of a file whose statements each end a line with ';'."""
+    text = "\n".join(
+        line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("--")
+    )
+    return [statement.strip() for statement in text.split(";\n") if statement.strip().rstrip(";")]
+
+
 def _apply(engine: sa.Engine, files: list[Path]) -> list[str]:
-    applied = []
+    """Apply the files in one transaction, then each statement of the *.concurrently.sql files on
+    its own (CREATE INDEX CONCURRENTLY cannot run inside a transaction)."""
+    scripts = [path for path in files if not path.name.endswith(CONCURRENT_SUFFIX)]
+    concurrent = [path for path in files if path.name.endswith(CONCURRENT_SUFFIX)]
     with engine.begin() as conn:
-        for path in files:
+        for path in scripts:
             # Fixed files from the repository, no parameters: sent to the driver as one script
             # (through psycopg directly, which then leaves a '%' in a comment alone).
             conn.connection.driver_connection.execute(path.read_text(encoding="utf-8"))
-            applied.append(path.name)
-    return applied
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for path in concurrent:
+            for statement in _statements(path):
+                conn.connection.driver_connection.execute(statement)
+    return [path.name for path in scripts + concurrent]
 
 
 def apply_lillo_schema(engine: sa.Engine) -> list[str]:

@@ -51,6 +51,7 @@ def test_overview_shows_fixture_kpis(app_on, fixture_db):
     assert {m.label: m.delta for m in at.metric}["Messages"] == "+250.0%"
     assert len(at.get("plotly_chart")) == 2
     assert len(at.dataframe) == 2
+    assert any("Rollups are not installed" in c.value for c in at.sidebar.caption)
 
 
 def test_overview_on_demo_data_matches_pandas(app_on, demo_db):

@@ -279,3 +279,18 @@ def test_histogram_percentiles_within_two_percent(demo_rollups, quantile):
         values = [0.0 if b == 0 else 1.02 ** (b - 0.5) for b in buckets["bucket"]]
         estimate = np.percentile(np.repeat(values, buckets["n"].to_numpy().astype(np.int64)), quantile * 100)
         assert estimate == pytest.approx(row.value, rel=0.02, abs=0.5), row.command
+
+
+def test_install_is_idempotent_and_builds_indexes_concurrently(rollup_db):
+    install_dashboard_objects(rollup_db)
+    applied = install_dashboard_objects(rollup_db)
+    assert applied[-1] == "004_indexes.concurrently.sql"
+    with rollup_db.connect() as conn:
+        valid = conn.execute(
+            sa.text(
+                "select indisvalid from pg_index"
+                " where indexrelid = 'lillo_dash.chat_activity_by_chat'::regclass"
+            )
+        ).scalar_one()
+    assert valid
+    assert_all_views_match(rollup_db)

@@ -64,8 +64,6 @@ create table if not exists lillo_dash.chat_totals (
     n_messages bigint not null,
     primary key (chat_id, agent_id)
 );
-create index if not exists chat_totals_by_size on lillo_dash.chat_totals (n_messages desc);
-create index if not exists chat_activity_by_chat on lillo_dash.chat_activity (chat_id, grain, period_start);
 
 -- People who wrote in a chat, per agent, ever: the chat lists' people column.
 create table if not exists lillo_dash.chat_people (
