@@ -161,11 +161,14 @@ _SQL = {
                 from command_metrics as c
                 where c.id > :lo and c.id <= :hi
             ),
-            -- Each command once for its agent and once for all agents ('*').
+            -- Each command counted at four levels: its command and agent, all agents ('*'), all
+            -- commands ('*'), and both; a view reads exactly one level.
             levels as (
-                select a.hour_start, a.command, level.agent_id, a.success, a.bucket
+                select a.hour_start, level.command, level.agent_id, a.success, a.bucket
                 from attributed as a
-                cross join lateral (values (a.agent_id), ('*')) as level (agent_id)
+                cross join lateral (
+                    values (a.command, a.agent_id), (a.command, '*'), ('*', a.agent_id), ('*', '*')
+                ) as level (command, agent_id)
             ),
             hourly as (
                 insert into lillo_dash.command_hourly as r

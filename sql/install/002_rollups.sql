@@ -77,7 +77,8 @@ create table if not exists lillo_dash.chat_people (
 );
 
 -- Commands per (UTC hour, command without its leading '/', agent), the agent being the one that
--- last wrote in the chat at or before the command ('' when none did); agent '*' counts them all.
+-- last wrote in the chat at or before the command ('' when none did). Command '*' counts all
+-- commands, agent '*' all agents: a reader picks one level of each, never sums across levels.
 create table if not exists lillo_dash.command_hourly (
     hour_start timestamptz not null,
     command text not null,
@@ -87,7 +88,7 @@ create table if not exists lillo_dash.command_hourly (
     primary key (hour_start, command, agent_id)
 );
 
--- Duration histograms per (grain, period, command, agent; '*' = all agents): bucket b > 0 holds durations in
+-- Duration histograms per (grain, period, command, agent; '*' levels as above): bucket b > 0 holds durations in
 -- [1.02^(b-1), 1.02^b) ms and stands for 1.02^(b-0.5) ms; bucket 0 holds zero and negative
 -- durations (bad data, counted as 0 ms). Percentiles read from them are within 1% of exact.
 create table if not exists lillo_dash.command_duration_histogram (

@@ -67,6 +67,15 @@ as $$
     select case when bucket = 0 then 0 else power(1.02, bucket - 0.5) end
 $$;
 
+-- The agent ids of the rollup rows to read: the chosen agents, or '*' (all agents) for none.
+-- Immutable, so with the ids bound as a value the planner sees the result and uses an index.
+create or replace function lillo_dash.rollup_agents(agent_ids text[])
+returns text[]
+language sql immutable parallel safe
+as $$
+    select case when cardinality(agent_ids) = 0 then array['*'] else agent_ids end
+$$;
+
 -- Position of an id in the 2^17-bit activity maps.
 create or replace function lillo_dash.sketch_bit(id bigint)
 returns integer

@@ -46,7 +46,7 @@ counts as (
         cross join periods as p
         inner join lillo_dash.command_hourly as h
             on h.hour_start >= p.period_start and h.hour_start < p.period_end
-        where (s.all_agents and h.agent_id = '*') or (not s.all_agents and h.agent_id = any(s.agent_ids))
+        where h.command = '*' and h.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
         union all
         select l.period, 1, case when l.success then 0 else 1 end
         from settings as s
@@ -64,7 +64,7 @@ histogram as (
         cross join periods as p
         inner join lillo_dash.command_duration_histogram as h
             on h.grain = 'day' and h.period_start >= p.days_from and h.period_start < p.days_to
-        where (s.all_agents and h.agent_id = '*') or (not s.all_agents and h.agent_id = any(s.agent_ids))
+        where h.command = '*' and h.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
         union all
         select p.period, h.bucket, h.n_calls
         from settings as s
@@ -72,7 +72,7 @@ histogram as (
         cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
         inner join lillo_dash.command_duration_histogram as h
             on h.grain = 'hour' and h.period_start >= piece.piece_start and h.period_start < piece.piece_end
-        where (s.all_agents and h.agent_id = '*') or (not s.all_agents and h.agent_id = any(s.agent_ids))
+        where h.command = '*' and h.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
         union all
         select l.period, l.bucket, 1
         from settings as s

@@ -25,7 +25,7 @@ rows as (
     from settings as s
     inner join lillo_dash.command_hourly as h
         on h.hour_start >= to_timestamp(:start_ms / 1000.0) and h.hour_start < to_timestamp(:end_ms / 1000.0)
-    where (s.all_agents and h.agent_id = '*') or (not s.all_agents and h.agent_id = any(s.agent_ids))
+    where h.command = '*' and h.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
     union all
     select l.moment, 1, case when l.success then 0 else 1 end
     from settings as s

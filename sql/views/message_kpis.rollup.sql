@@ -61,7 +61,7 @@ day_maps as (
     cross join periods as p
     inner join lillo_dash.activity_daily as d
         on d.day_start >= p.days_from and d.day_start < p.days_to
-    where (s.all_agents and d.agent_id = '*') or (not s.all_agents and d.agent_id = any(s.agent_ids))
+    where d.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
     group by p.period
 ),
 
@@ -72,7 +72,7 @@ edge_hours as (
     cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
     inner join lillo_dash.activity_hourly as h
         on h.hour_start >= piece.piece_start and h.hour_start < piece.piece_end
-    where (s.all_agents and h.agent_id = '*') or (not s.all_agents and h.agent_id = any(s.agent_ids))
+    where h.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
 ),
 
 extra_bits as (
