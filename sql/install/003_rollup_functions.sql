@@ -18,6 +18,23 @@ as $$
     ) as d
 $$;
 
+-- The two periods KPI tiles compare, 'current' = [start, end) and 'previous' = [previous_start,
+-- start), in epoch ms and as timestamps, with the whole UTC days inside each.
+create or replace function lillo_dash.kpi_periods(start_ms bigint, end_ms bigint, previous_start_ms bigint)
+returns table (
+    period text, from_ms bigint, to_ms bigint, period_start timestamptz, period_end timestamptz,
+    days_from timestamptz, days_to timestamptz
+)
+language sql stable parallel safe
+as $$
+    select v.period, v.from_ms, v.to_ms, b.period_start, b.period_end, d.days_from, d.days_to
+    from (values ('current', start_ms, end_ms), ('previous', previous_start_ms, start_ms)) as v (period, from_ms, to_ms)
+    cross join lateral (
+        select to_timestamp(v.from_ms / 1000.0) as period_start, to_timestamp(v.to_ms / 1000.0) as period_end
+    ) as b
+    cross join lateral lillo_dash.whole_days(b.period_start, b.period_end) as d
+$$;
+
 -- The parts of [range_start, range_end) outside its whole UTC days (none, one or two), for the
 -- hourly rollups; written as rows so that each part is one index range scan.
 create or replace function lillo_dash.hour_pieces(range_start timestamptz, range_end timestamptz)

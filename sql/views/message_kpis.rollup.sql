@@ -11,21 +11,8 @@ with settings as (
         cardinality(cast(:agent_ids as text[])) = 0 as all_agents
 ),
 
-bounds as (
-    select
-        v.period,
-        v.from_ms,
-        v.to_ms,
-        to_timestamp(v.from_ms / 1000.0) as period_start,
-        to_timestamp(v.to_ms / 1000.0) as period_end
-    from (values ('current', :start_ms, :end_ms), ('previous', :previous_start_ms, :start_ms)) as v (period, from_ms, to_ms)
-),
-
--- Whole UTC days come from daily rollups, the hours around them from hourly ones.
 periods as (
-    select b.*, d.days_from, d.days_to
-    from bounds as b
-    cross join lateral lillo_dash.whole_days(b.period_start, b.period_end) as d
+    select * from lillo_dash.kpi_periods(:start_ms, :end_ms, :previous_start_ms)
 ),
 
 tail as (
