@@ -188,6 +188,12 @@ _SQL = {
             on conflict (grain, period_start, command, agent_id, bucket) do update
             set n_calls = r.n_calls + excluded.n_calls
         """,
+        # After a rebuild the planner must know the new sizes before the first view reads them.
+        "analyze": """
+            analyze lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals,
+                lillo_dash.chat_people, lillo_dash.activity_daily, lillo_dash.activity_hourly,
+                lillo_dash.command_hourly, lillo_dash.command_duration_histogram
+        """,
         "truncate": """
             truncate lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals,
                 lillo_dash.chat_people,
@@ -286,17 +292,21 @@ def refresh_in_transaction(
         return None
     if full:
         conn.exec_driver_sql(_SQL["truncate"].text)
+    first_build = full
     for source, step, max_id, count in (
         ("chat_messages", _refresh_messages, "max_message_id", "count_messages"),
         ("command_metrics", _refresh_commands, "max_command_id", "count_commands"),
     ):
         lo = conn.execute(_SQL["watermark"], {"source": source}).scalar() or 0
         hi = conn.execute(_SQL[max_id]).scalar_one()
+        first_build = first_build or lo == 0
         if hi > lo:
             step(conn, lo, hi)
         n_added = conn.execute(_SQL[count], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
         conn.execute(_SQL["save_watermark"], {"source": source, "last_id": max(hi, lo), "n_rows": n_added})
         added[source] = n_added
+    if first_build:
+        conn.exec_driver_sql(_SQL["analyze"].text)
     return RefreshReport(
         added["chat_messages"], added["command_metrics"], time.perf_counter() - started, full
     )
