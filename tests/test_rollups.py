@@ -20,15 +20,22 @@ ESTIMATED = {"n_active_users", "n_active_chats", "n_chats"}
 PERCENTILES = {"p95_duration_ms"}
 
 
-@pytest.fixture(scope="module")
-def rollup_db(new_database):
-    """The hand-made fixture with the dashboard's objects installed and rollups built."""
-    url = new_database("rollup")
-    engine = admin_engine(url)
+def installed_fixture(new_database, prefix: str, *, refreshed: bool = True) -> sa.Engine:
+    """A fresh database with the hand-made fixture and the dashboard's objects (rollups built
+    unless `refreshed` is False)."""
+    engine = admin_engine(new_database(prefix))
     apply_lillo_schema(engine)
     fx.load(engine)
     install_dashboard_objects(engine)
-    rollups.refresh(engine)
+    if refreshed:
+        rollups.refresh(engine)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def rollup_db(new_database):
+    """The hand-made fixture with the dashboard's objects installed and rollups built."""
+    engine = installed_fixture(new_database, "rollup")
     yield engine
     engine.dispose()
 
@@ -154,12 +161,7 @@ def assert_all_views_match(engine, **overrides) -> None:
 
 
 def test_new_late_and_second_epoch_rows_before_and_after_refresh(new_database):
-    url = new_database("incremental")
-    engine = admin_engine(url)
-    apply_lillo_schema(engine)
-    fx.load(engine)
-    install_dashboard_objects(engine)
-    rollups.refresh(engine)
+    engine = installed_fixture(new_database, "incremental")
     # Late rows for days the rollups already hold, in milliseconds and in seconds, and a new agent.
     add_rows(engine, first_message_id=1000, moments=[fx.ANCHOR - timedelta(days=3, hours=2)] * 3, unit="ms")
     add_rows(engine, first_message_id=2000, moments=[fx.ANCHOR - timedelta(days=9, minutes=30)], unit="s")
@@ -179,11 +181,7 @@ def test_new_late_and_second_epoch_rows_before_and_after_refresh(new_database):
 def test_concurrent_refreshers_do_not_double_count(new_database):
     from concurrent.futures import ThreadPoolExecutor
 
-    url = new_database("concurrent")
-    engine = admin_engine(url)
-    apply_lillo_schema(engine)
-    fx.load(engine)
-    install_dashboard_objects(engine)
+    engine = installed_fixture(new_database, "concurrent", refreshed=False)
     with ThreadPoolExecutor(4) as pool:
         reports = list(pool.map(lambda _: rollups.refresh(engine), range(4)))
     assert sum(r.messages_added for r in reports) == len(fx.messages())
