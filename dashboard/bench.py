@@ -38,13 +38,9 @@ import json
 import logging
 import os
 import random
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,7 +49,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from dashboard import db, embedded, filters, rollups, views
+from dashboard import app_server, db, embedded, filters, rollups, views
 from dashboard.config import PROJECT_ROOT, ConfigError, Settings, load_settings, redact_url
 from dashboard.demo import PERIOD_DAYS
 from dashboard.live_schema import LiveSchema, introspect
@@ -433,51 +429,14 @@ def filter_combinations(agents: list[str], count: int, now: datetime, seed: int 
     return list(chosen.values())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def streamlit_server(url: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` on `url`; yields (base URL, process) and always stops it."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_READ_URL"} | {"DATABASE_URL": url}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    command += ["--server.headless", "true", "--server.address", "127.0.0.1"]
-    with tempfile.TemporaryFile("w+") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(base, process, log)
-            yield base, process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
-
-
-def _log_tail(log) -> str:
-    log.seek(0)
-    return log.read()[-3000:]
-
-
-def _wait_healthy(base: str, process: subprocess.Popen, log) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"streamlit exited early:\n{_log_tail(log)}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise BenchError(f"streamlit did not become healthy in {SERVER_START_TIMEOUT_S} s:\n{_log_tail(log)}")
+    """The app served on the bench database; a server that does not start is a BenchError."""
+    try:
+        with app_server.running_app({"DATABASE_URL": url}, timeout_s=SERVER_START_TIMEOUT_S) as served:
+            yield served
+    except app_server.AppServerError as error:
+        raise BenchError(str(error)) from error
 
 
 def process_rss_mb(pid: int) -> float:

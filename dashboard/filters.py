@@ -7,7 +7,7 @@ renders the sidebar widgets and writes the canonical state back to the URL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -201,14 +201,3 @@ def parse_filters(
             agent_ids = tuple(a for a in agent_ids if a in known_agent_ids)
 
     return Filters(preset, start, end, agent_ids, bucket, tz, tuple(notices))
-
-
-def with_custom_dates(filters: Filters, first: date, last: date) -> Filters:
-    tzinfo = ZoneInfo(filters.tz)
-    first, last = min(first, last), max(first, last)
-    return replace(
-        filters,
-        preset="custom",
-        start=datetime.combine(first, datetime.min.time(), tzinfo),
-        end=datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo),
-    )

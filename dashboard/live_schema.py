@@ -53,16 +53,6 @@ class LiveSchema:
     tables: dict[str, dict[str, str]] = field(default_factory=dict)
     refreshed_sources: frozenset[str] = frozenset()
 
-    def has_table(self, table: str) -> bool:
-        return table in self.tables
-
-    def has(self, table: str, *columns: str) -> bool:
-        found = self.tables.get(table)
-        return found is not None and all(column in found for column in columns)
-
-    def column_type(self, table: str, column: str) -> str | None:
-        return self.tables.get(table, {}).get(column)
-
     def missing(self, requirements: dict[str, tuple[str, ...]]) -> list[str]:
         """Human-readable names of what `requirements` asks for and this database lacks."""
         gaps = []
