@@ -25,6 +25,11 @@ ALL_AGENTS = "*"
 ADVISORY_LOCK_KEY = 7_424_001  # any constant: all refreshers of one database share it
 # Rows per pass over a source: bounds the memory used to build sketches on a first build.
 BATCH_ROWS = 1_000_000
+ROLLUP_TABLES = (
+    "lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals, lillo_dash.chat_people, "
+    "lillo_dash.activity_daily, lillo_dash.activity_hourly, lillo_dash.command_hourly, "
+    "lillo_dash.command_duration_histogram"
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class RefreshReport:
     commands_added: int
     elapsed_s: float
     full: bool
+    # Built from empty (a rebuild, or the first refresh after install).
+    first_build: bool = False
 
     def __str__(self) -> str:
         kind = "full rebuild" if self.full else "incremental refresh"
@@ -189,18 +196,11 @@ _SQL = {
             set n_calls = r.n_calls + excluded.n_calls
         """,
         # After a rebuild the planner must know the new sizes before the first view reads them.
-        "analyze": """
-            analyze lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals,
-                lillo_dash.chat_people, lillo_dash.activity_daily, lillo_dash.activity_hourly,
-                lillo_dash.command_hourly, lillo_dash.command_duration_histogram
-        """,
-        "truncate": """
-            truncate lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals,
-                lillo_dash.chat_people,
-                lillo_dash.activity_daily,
-                lillo_dash.activity_hourly, lillo_dash.command_hourly, lillo_dash.command_duration_histogram;
-            delete from lillo_dash.refresh_state
-        """,
+        "analyze": f"analyze {ROLLUP_TABLES}",
+        # Marks the pages of a rebuild all-visible, so the views' covering indexes are read without
+        # visiting the table (index-only scans); autovacuum keeps later pages so.
+        "vacuum": f"vacuum {ROLLUP_TABLES}",
+        "truncate": f"truncate {ROLLUP_TABLES}; delete from lillo_dash.refresh_state",
     }.items()
 }
 
@@ -274,7 +274,11 @@ def refresh(engine: sa.Engine, *, full: bool = False, wait: bool = True) -> Refr
     While another refresher holds the lock, wait for it (then add only what is still new), or
     with `wait=False` return None at once."""
     with engine.begin() as conn:
-        return refresh_in_transaction(conn, full=full, wait=wait)
+        report = refresh_in_transaction(conn, full=full, wait=wait)
+    if report and report.first_build:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(_SQL["vacuum"].text)
+    return report
 
 
 def refresh_in_transaction(
@@ -308,5 +312,5 @@ def refresh_in_transaction(
     if first_build:
         conn.exec_driver_sql(_SQL["analyze"].text)
     return RefreshReport(
-        added["chat_messages"], added["command_metrics"], time.perf_counter() - started, full
+        added["chat_messages"], added["command_metrics"], time.perf_counter() - started, full, first_build
     )

@@ -3,6 +3,7 @@ error for distinct counts and percentiles — before and after incremental refre
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard import rollups, views
+from dashboard.config import SQL_DIR
 from dashboard.db import admin_engine
 from dashboard.install import apply_lillo_schema, install_dashboard_objects
 from dashboard.live_schema import introspect
@@ -284,12 +286,31 @@ def test_install_is_idempotent_and_builds_indexes_concurrently(rollup_db):
     install_dashboard_objects(rollup_db)
     applied = install_dashboard_objects(rollup_db)
     assert applied[-1] == "004_indexes.concurrently.sql"
+    created = re.findall(
+        r"create index concurrently if not exists (\w+)", (SQL_DIR / "install" / applied[-1]).read_text()
+    )
     with rollup_db.connect() as conn:
-        valid = conn.execute(
-            sa.text(
-                "select indisvalid from pg_index"
-                " where indexrelid = 'lillo_dash.chat_activity_by_chat'::regclass"
-            )
-        ).scalar_one()
-    assert valid
+        validity = dict(
+            conn.execute(
+                sa.text(
+                    "select c.relname, i.indisvalid from pg_index as i"
+                    " join pg_class as c on c.oid = i.indexrelid"
+                    " where c.relnamespace = 'lillo_dash'::regnamespace"
+                )
+            ).all()
+        )
+    assert created and all(validity.get(name) is True for name in created), validity
     assert_all_views_match(rollup_db)
+
+
+def test_a_rebuild_leaves_rollup_pages_all_visible_for_index_only_scans(rollup_db):
+    report = rollups.refresh(rollup_db, full=True)
+    assert report.first_build
+    with rollup_db.connect() as conn:
+        pages = conn.execute(
+            sa.text(
+                "select relpages, relallvisible from pg_class"
+                " where oid = 'lillo_dash.command_duration_histogram'::regclass"
+            )
+        ).one()
+    assert pages.relpages > 0 and pages.relallvisible == pages.relpages

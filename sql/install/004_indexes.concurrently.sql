@@ -2,16 +2,21 @@
 -- statement runs on its own, outside a transaction (`python -m dashboard install` does that for
 -- every *.concurrently.sql file, after the other files).
 
--- One chat's rollup rows in a range: the chat list counts chat by chat.
-create index concurrently if not exists chat_activity_by_chat
-    on lillo_dash.chat_activity (chat_id, grain, period_start);
+-- One chat's rollup rows in a range: the chat list counts chat by chat. The index carries what
+-- it counts, so it is read without visiting the table (index-only scans).
+drop index concurrently if exists lillo_dash.chat_activity_by_chat;
+create index concurrently if not exists chat_activity_chat_counts
+    on lillo_dash.chat_activity (chat_id, grain, period_start) include (agent_id, n_messages, last_ms);
 
--- Rollup rows of one level (a command or '*', some agents or '*') in a range.
+-- Rollup rows of one level (a command or '*', some agents or '*') in a range. The rows of one
+-- level lie one per table page, so the indexes carry the counts: the views read them alone.
 drop index concurrently if exists lillo_dash.command_hourly_by_agent;
 drop index concurrently if exists lillo_dash.command_duration_histogram_by_agent;
-create index concurrently if not exists command_hourly_by_level
-    on lillo_dash.command_hourly (command, agent_id, hour_start);
-create index concurrently if not exists command_duration_histogram_by_level
-    on lillo_dash.command_duration_histogram (command, agent_id, grain, period_start);
+drop index concurrently if exists lillo_dash.command_hourly_by_level;
+drop index concurrently if exists lillo_dash.command_duration_histogram_by_level;
+create index concurrently if not exists command_hourly_level_counts
+    on lillo_dash.command_hourly (command, agent_id, hour_start) include (n_calls, n_failures);
+create index concurrently if not exists command_duration_histogram_level_counts
+    on lillo_dash.command_duration_histogram (command, agent_id, grain, period_start) include (bucket, n_calls);
 create index concurrently if not exists activity_hourly_by_agent
     on lillo_dash.activity_hourly (agent_id, hour_start);

@@ -32,13 +32,19 @@ hourly as (
     where s.all_agents or h.agent_id = any(s.agent_ids)
 ),
 
+-- Summed per agent first: a hash over (period, agent) is small, where count(distinct) would sort
+-- every hourly row.
 counts as (
-    select period, sum(n_messages) as n_messages, count(distinct agent_id) as n_active_agents
+    select period, sum(n_messages) as n_messages, count(agent_id) as n_active_agents
     from (
-        select period, agent_id, n_messages from hourly
-        union all
-        select period, agent_id, 1 from tail
-    ) as rows
+        select period, agent_id, sum(n_messages) as n_messages
+        from (
+            select period, agent_id, n_messages from hourly
+            union all
+            select period, agent_id, 1 from tail
+        ) as rows
+        group by period, agent_id
+    ) as per_agent
     group by period
 ),
 
