@@ -1,25 +1,40 @@
-"""Lillo Dashboard — entry point: page config, database check, global filters, navigation."""
+"""Lillo Dashboard — entry point: page config, sign-in gate, database check, global filters,
+navigation by role."""
 
 import streamlit as st
 
-from dashboard import runtime, ui, views
+from dashboard import runtime, signin, ui, views
 from dashboard.filter_bar import filter_bar
 
 st.set_page_config(page_title="Lillo Dashboard", page_icon=":material/forum:", layout="wide")
+
+# Nothing below runs, and no data is read, for someone who is not signed in.
+
+user = signin.require_user()
+
 
 database = runtime.database()
 if not database.ok:
     st.title("Lillo Dashboard")
     st.error(database.problem, icon=":material/database_off:")
     st.caption("Fix the setting or start the database, then reload this page; nothing else is needed.")
+    signin.sign_out_control(user)
     st.stop()
 
 PAGES = [
     st.Page(
-        "pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True
+        "app_pages/overview.py",
+        title="Overview",
+        icon=":material/dashboard:",
+        url_path="overview",
+        default=True,
     ),
 ]
-navigation = st.navigation(PAGES)
+ADMIN_PAGES = [
+    st.Page("app_pages/settings.py", title="Agent settings", icon=":material/tune:", url_path="settings"),
+    st.Page("app_pages/audit.py", title="Audit log", icon=":material/history:", url_path="audit"),
+]
+navigation = st.navigation({"Dashboard": PAGES, "Admin": ADMIN_PAGES} if user.is_admin else PAGES)
 runtime.keep_rollups_fresh(database)
 
 try:
@@ -30,6 +45,7 @@ except views.ViewUnavailable as notice:
 
 filters = filter_bar(agent_directory, default_tz=database.settings.timezone)
 ui.show_notices(filters.notices)
+signin.sign_out_control(user)
 st.sidebar.caption(f"{database.description} · times in {filters.tz}")
 if not runtime.live_schema().rollups_installed:
     st.sidebar.caption(

@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard up|demo|install|refresh|check|bench`.
+"""Command line: `python -m dashboard up|demo|install|refresh|check|hash-password|bench`.
 
 Every command exits non-zero with one readable line when the database cannot be used.
 """
@@ -56,9 +56,15 @@ def cmd_up(args, settings) -> None:
         _require_connection(settings.database_url)
         print(f"Using DATABASE_URL {redact_url(settings.database_url)}; nothing to start.")
         return
+    from dashboard.auth import DEMO_CREDENTIALS_FILE, ensure_demo_accounts
+
     started = time.perf_counter()
     url = embedded.prepare_demo_database(settings.data_dir, scale=settings.demo_scale)
     print(f"Embedded database ready in {time.perf_counter() - started:.1f} s: {redact_url(url)}")
+    accounts = ensure_demo_accounts(settings.data_dir)
+    print(f"Demo accounts (kept in {settings.data_dir / DEMO_CREDENTIALS_FILE}):")
+    for role, account in accounts.items():
+        print(f"  {role:<6}  username {account['username']!r}  password {account['password']!r}")
 
 
 def cmd_demo(args, settings) -> None:
@@ -146,6 +152,23 @@ def cmd_check(args, settings) -> None:
         print("All eight Lillo tables are present.")
 
 
+def cmd_hash_password(args, settings) -> None:
+    """Read a password (twice, not echoed) and print its argon2 hash for .streamlit/secrets.toml."""
+    import getpass
+
+    from dashboard.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CliError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 12:
+        raise CliError("use a password of at least 12 characters")
+    print(hash_password(password))
+
+
 def cmd_bench(args, settings) -> None:
     """Measure views, pages and server memory on a scale data set kept in data/bench-<scale>."""
     from dashboard import bench
@@ -174,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=cmd_demo)
     commands.add_parser("install", help=cmd_install.__doc__).set_defaults(run=cmd_install)
     commands.add_parser("check", help=cmd_check.__doc__).set_defaults(run=cmd_check)
+    commands.add_parser("hash-password", help=cmd_hash_password.__doc__).set_defaults(run=cmd_hash_password)
     refresh = commands.add_parser("refresh", help=cmd_refresh.__doc__)
     refresh.add_argument("--full", action="store_true", help="rebuild the rollups from scratch")
     refresh.set_defaults(run=cmd_refresh)

@@ -249,6 +249,34 @@ def app_database(url: str, *, statement_timeout_ms: int | None = None) -> Iterat
                 os.environ[key] = value
 
 
+BENCH_ADMIN = "bench-admin"
+
+
+@contextlib.contextmanager
+def bench_admin() -> Iterator[dict[str, str]]:
+    """An admin account of the bench's own, so that every page, the admin ones too, is measured
+    signed in: written to a private temporary accounts file named by DASHBOARD_ACCOUNTS_FILE
+    for the duration (the app and a server started meanwhile read it)."""
+    import secrets
+    import tempfile
+
+    from dashboard.auth import write_accounts_file
+
+    account = {"username": BENCH_ADMIN, "password": secrets.token_urlsafe(16)}
+    saved = os.environ.get("DASHBOARD_ACCOUNTS_FILE")
+    with tempfile.TemporaryDirectory(prefix="lillo-bench-") as folder:
+        path = Path(folder) / "accounts.toml"
+        write_accounts_file(path, {"admin": account})
+        os.environ["DASHBOARD_ACCOUNTS_FILE"] = str(path)
+        try:
+            yield account
+        finally:
+            if saved is None:
+                os.environ.pop("DASHBOARD_ACCOUNTS_FILE", None)
+            else:
+                os.environ["DASHBOARD_ACCOUNTS_FILE"] = saved
+
+
 def app_statement_timeout_ms() -> int:
     """The statement timeout the app runs with here (DASHBOARD_STATEMENT_TIMEOUT_MS)."""
     try:
@@ -320,7 +348,7 @@ def _constant(node: ast.expr | None):
 
 
 def navigation_pages(app: Path = APP) -> list[NavPage]:
-    """The pages app.py registers with `st.Page("pages/x.py", ..., url_path=...)`."""
+    """The pages app.py registers with `st.Page("app_pages/x.py", ..., url_path=...)`."""
     found = []
     for node in ast.walk(ast.parse(app.read_text(encoding="utf-8"))):
         if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page" and node.args):
@@ -350,12 +378,17 @@ def _checked(at, page: NavPage):
     return at
 
 
-def page_run_ms(page: NavPage) -> tuple[float, float, list[str]]:
-    """Cold and warm render times of one page in a fresh AppTest session, and the warnings the
-    cold run showed (a view over the statement timeout shows one instead of its data)."""
+def page_run_ms(page: NavPage, admin: str) -> tuple[float, float, list[str]]:
+    """Cold and warm render times of one page in a fresh AppTest session signed in as `admin`, and
+    the warnings the cold run showed (a view over the statement timeout shows one instead of its
+    data)."""
     from streamlit.testing.v1 import AppTest
 
+    from dashboard.auth import User
+    from dashboard.signin import SESSION_KEY
+
     at = AppTest.from_file(str(APP), default_timeout=300)
+    at.session_state[SESSION_KEY] = User(admin, "admin", time.time())
     if page.path != "/":
         # AppTest learns the pages' url_paths from st.navigation on a first run.
         _checked(at.run(), page)
@@ -372,10 +405,10 @@ def page_timings(url: str, *, runs: int = RUNS, notes: list[str] | None = None) 
     page showed go to `notes`."""
     pages = navigation_pages()
     timings = []
-    with app_database(url):
-        page_run_ms(pages[0])  # imports plotly and the pages once, as a running server has
+    with app_database(url), bench_admin() as admin:
+        page_run_ms(pages[0], admin["username"])  # imports plotly and the pages once, as a server has
         for page in pages:
-            runs_ms = [page_run_ms(page) for _ in range(runs)]
+            runs_ms = [page_run_ms(page, admin["username"]) for _ in range(runs)]
             timings.append(
                 PageTiming(
                     page.path,
@@ -459,6 +492,15 @@ _SCRIPT_DONE = """() => {
 }"""
 
 
+def sign_in(tab, base: str, account: dict[str, str]) -> None:
+    """Sign `tab` in through the form; its cookie keeps every later page signed in."""
+    tab.goto(base, timeout=60_000)
+    tab.get_by_label("Username", exact=True).fill(account["username"])
+    tab.get_by_label("Password", exact=True).fill(account["password"])
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_function(_SCRIPT_DONE, timeout=PAGE_RENDER_TIMEOUT_MS, polling=100)
+
+
 def server_rss_mb(
     url: str,
     *,
@@ -477,10 +519,11 @@ def server_rss_mb(
     visits = [(page.path, query) for page in navigation_pages() for query in queries]
     rendered = failed = 0
     deadline = time.monotonic() + SERVER_RUN_DEADLINE_S
-    with streamlit_server(url) as (base, process), sync_playwright() as playwright:
+    with bench_admin() as admin, streamlit_server(url) as (base, process), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         try:
             tab = browser.new_page(viewport={"width": 1440, "height": 1000})
+            sign_in(tab, base, admin)
             for path, query in visits:
                 if time.monotonic() > deadline:
                     notes.append(f"RSS run stopped at its {SERVER_RUN_DEADLINE_S // 60} min deadline.")

@@ -53,6 +53,42 @@ def reader_engine(url: str, *, statement_timeout_ms: int) -> sa.Engine:
         with dbapi_conn.cursor() as cur:
             cur.execute("select set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))
             cur.execute("set session characteristics as transaction read only")
+            # With the dashboard installed, reads run as its reader role, so the database itself
+            # refuses writes and the agents credentials column whatever the login role may do.
+            cur.execute(_CAN_BECOME_SQL, (READER_ROLE,))
+            if cur.fetchone()[0]:
+                cur.execute(f"set role {READER_ROLE}")  # a constant, never input
+        dbapi_conn.commit()
+
+    return engine
+
+
+READER_ROLE = "lillo_dash_reader"
+# Roles belong to the whole server, grants to one database: the role is used only where this
+# database's install gave it access (USAGE on lillo_dash).
+_CAN_BECOME_SQL = (
+    "select coalesce(bool_or(pg_has_role(current_user, r.oid, 'SET')"
+    " and has_schema_privilege(r.oid, to_regnamespace('lillo_dash'), 'USAGE')), false)"
+    " from pg_roles as r where r.rolname = %s"
+)
+
+
+def writer_engine(url: str, *, statement_timeout_ms: int) -> sa.Engine:
+    """A small pool for the write path (dashboard.store), which sets the writer role per
+    transaction itself."""
+    engine = sa.create_engine(
+        normalise_url(url),
+        pool_size=2,
+        max_overflow=2,
+        pool_timeout=POOL_TIMEOUT_S,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "lillo-dashboard-writer"},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _bounded_session(dbapi_conn, _record):
+        with dbapi_conn.cursor() as cur:
+            cur.execute("select set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))
         dbapi_conn.commit()
 
     return engine

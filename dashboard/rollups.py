@@ -25,11 +25,6 @@ ALL_AGENTS = "*"
 ADVISORY_LOCK_KEY = 7_424_001  # any constant: all refreshers of one database share it
 # Rows per pass over a source: bounds the memory used to build sketches on a first build.
 BATCH_ROWS = 1_000_000
-ROLLUP_TABLES = (
-    "lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals, lillo_dash.chat_people, "
-    "lillo_dash.activity_daily, lillo_dash.activity_hourly, lillo_dash.command_hourly, "
-    "lillo_dash.command_duration_histogram"
-)
 
 
 @dataclass(frozen=True)
@@ -196,11 +191,24 @@ _SQL = {
             set n_calls = r.n_calls + excluded.n_calls
         """,
         # After a rebuild the planner must know the new sizes before the first view reads them.
-        "analyze": f"analyze {ROLLUP_TABLES}",
+        "analyze": """
+            analyze lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals,
+                lillo_dash.chat_people, lillo_dash.activity_daily, lillo_dash.activity_hourly,
+                lillo_dash.command_hourly, lillo_dash.command_duration_histogram
+        """,
         # Marks the pages of a rebuild all-visible, so the views' covering indexes are read without
         # visiting the table (index-only scans); autovacuum keeps later pages so.
-        "vacuum": f"vacuum {ROLLUP_TABLES}",
-        "truncate": f"truncate {ROLLUP_TABLES}; delete from lillo_dash.refresh_state",
+        "vacuum": """
+            vacuum lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals,
+                lillo_dash.chat_people, lillo_dash.activity_daily, lillo_dash.activity_hourly,
+                lillo_dash.command_hourly, lillo_dash.command_duration_histogram
+        """,
+        "truncate": """
+            truncate lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals,
+                lillo_dash.chat_people, lillo_dash.activity_daily, lillo_dash.activity_hourly,
+                lillo_dash.command_hourly, lillo_dash.command_duration_histogram;
+            delete from lillo_dash.refresh_state
+        """,
     }.items()
 }
 

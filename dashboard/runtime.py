@@ -84,6 +84,19 @@ def database() -> Database:
     return found
 
 
+@st.cache_resource(show_spinner=False)
+def _writer(url: str, statement_timeout_ms: int) -> sa.Engine:
+    return db.writer_engine(url, statement_timeout_ms=statement_timeout_ms)
+
+
+def writer() -> sa.Engine:
+    """The write path's engine, on the primary (never the read replica)."""
+    found = database()
+    if not found.ok:
+        raise db.DatabaseUnavailable(found.problem)
+    return _writer(found.primary_url, found.settings.statement_timeout_ms)
+
+
 @st.cache_data(ttl=SCHEMA_TTL_S, show_spinner=False)
 def _introspect(_engine: sa.Engine, engine_key: str) -> LiveSchema:
     with _engine.connect() as conn:

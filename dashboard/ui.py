@@ -9,7 +9,7 @@ from datetime import UTC
 import pandas as pd
 import streamlit as st
 
-from dashboard import views
+from dashboard import export, views
 
 
 def humanize_age(seconds: float) -> str:
@@ -28,8 +28,10 @@ def view_block(
     render: Callable[[pd.DataFrame], None],
     *,
     empty_message: str = "No data in this range.",
+    csv_parts: dict[str, str] | None = None,
 ) -> views.ViewResult | None:
     """Fetch view `name`, draw it with `render`, and show its data age with a refresh control.
+    With `csv_parts` (the filters, for the file name) a CSV download of every row follows.
 
     A view that cannot be shown (missing table or column, timeout, database trouble) becomes a
     short notice in its place; the rest of the page carries on.
@@ -46,6 +48,8 @@ def view_block(
         st.caption(empty_message)
     else:
         render(result.frame)
+        if csv_parts is not None:
+            export.download_button(result.frame, name, csv_parts, result.fetched_at)
     data_age_footer(result)
     return result
 

@@ -1,23 +1,45 @@
 """Shared fixtures: one embedded PostgreSQL per test session, and databases on it built fresh
 from known data — `fixture_db` (hand-made rows), `demo_db` (the demo generator), `legacy_schema_db`
-(an older Lillo schema), `empty_db` (no Lillo tables)."""
+(an older Lillo schema), `empty_db` (no Lillo tables). Every test runs with its own data directory
+and the accounts of tests/accounts.py."""
 
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from dashboard import embedded
+from dashboard.auth import write_accounts_file
 from dashboard.db import admin_engine
 from dashboard.install import apply_lillo_schema
 from tests import fixture_data
+from tests.accounts import ACCOUNTS
 
 TESTS_DIR = Path(__file__).parent
 DEMO_SCALE = 20_000
 _names = itertools.count()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dashboard_data_dir(tmp_path_factory) -> Path:
+    """A data directory of the session's own (sign-in state, cookie key) and its accounts file,
+    so tests never touch the project's data/ or a developer's accounts."""
+    data_dir = tmp_path_factory.mktemp("dashboard-data")
+    accounts_file = data_dir / "accounts.toml"
+    write_accounts_file(accounts_file, ACCOUNTS)
+    saved = {key: os.environ.get(key) for key in ("DASHBOARD_DATA_DIR", "DASHBOARD_ACCOUNTS_FILE")}
+    os.environ["DASHBOARD_DATA_DIR"] = str(data_dir)
+    os.environ["DASHBOARD_ACCOUNTS_FILE"] = str(accounts_file)
+    yield data_dir
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +69,22 @@ def fixture_db(new_database) -> str:
     engine = _engine(url)
     apply_lillo_schema(engine)
     fixture_data.load(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def installed_fixture_db(new_database) -> str:
+    """The hand-made fixture with the dashboard's objects installed and the rollups built."""
+    from dashboard import rollups
+    from dashboard.install import install_dashboard_objects
+
+    url = new_database("installed")
+    engine = _engine(url)
+    apply_lillo_schema(engine)
+    fixture_data.load(engine)
+    install_dashboard_objects(engine)
+    rollups.refresh(engine)
     engine.dispose()
     return url
 

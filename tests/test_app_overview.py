@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import views
 from dashboard.db import admin_engine
 from tests import fixture_data as fx
+from tests.accounts import signed_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -25,7 +26,7 @@ def app_on(monkeypatch):
         monkeypatch.setenv("DATABASE_URL", url)
         monkeypatch.delenv("DATABASE_READ_URL", raising=False)
         views.clear_cache()
-        at = AppTest.from_file(APP, default_timeout=60)
+        at = signed_in(AppTest.from_file(APP, default_timeout=60))
         at.query_params.update(query)
         return at.run()
 

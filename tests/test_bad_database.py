@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import views
 from dashboard.db import admin_engine
+from tests.accounts import signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 UNREACHABLE = "postgresql://lillo:s3cret-pw@127.0.0.1:1/lillo"
@@ -42,7 +43,7 @@ def password_db(pg_server, new_database):
 def run_app(monkeypatch, url: str) -> AppTest:
     monkeypatch.setenv("DATABASE_URL", url)
     views.clear_cache()
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    return signed_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)).run()
 
 
 def run_cli(url: str, *args: str) -> subprocess.CompletedProcess:

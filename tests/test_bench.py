@@ -31,7 +31,7 @@ def test_every_view_appears_with_both_ranges(results):
 
 def test_every_page_in_navigation_appears(results):
     pages = bench.navigation_pages()
-    assert {page.file for page in pages} == {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    assert {page.file for page in pages} == {f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py")}
     assert [p["path"] for p in results["pages"]] == [page.path for page in pages]
     assert sum(page.path == "/" for page in pages) == 1
 

@@ -1,14 +1,19 @@
 """The real thing: `streamlit run app.py` on the embedded demo database (no DATABASE_URL, as on a
-fresh machine), opened in headless Chromium through Playwright. Screenshots go to test-artifacts/."""
+fresh machine), opened in headless Chromium through Playwright, signed in with the demo's accounts.
+Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from dashboard.app_server import running_app
+from dashboard.auth import ensure_demo_accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -27,10 +32,25 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def demo_data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("browser-data")
+
+
+@pytest.fixture(scope="module")
+def accounts(demo_data_dir) -> dict[str, dict[str, str]]:
+    """The demo's accounts, as `make run` prints them (made here first so the test knows them)."""
+    return ensure_demo_accounts(demo_data_dir)
+
+
+@pytest.fixture(scope="module")
+def server(demo_data_dir, accounts):
     """The app as `make run` serves it, on the embedded database with a small demo data set."""
-    data_dir = tmp_path_factory.mktemp("browser-data")
-    env = {"DASHBOARD_DATA_DIR": str(data_dir), "DASHBOARD_DEMO_SCALE": "20000"}
+    env = {
+        "DASHBOARD_DATA_DIR": str(demo_data_dir),
+        "DASHBOARD_DEMO_SCALE": "20000",
+        # The demo's own accounts, not the test session's.
+        "DASHBOARD_ACCOUNTS_FILE": "",
+    }
     with running_app(env) as (base_url, _process):
         yield base_url
 
@@ -47,13 +67,46 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, request):
+def _sign_in(page, server: str, account: dict[str, str], path: str = "/") -> None:
+    page.goto(f"{server}{path}")
+    page.get_by_label("Username", exact=True).fill(account["username"])
+    page.get_by_label("Password", exact=True).fill(account["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.locator('[data-testid="stSidebar"]').get_by_text(account["username"]).first.wait_for(timeout=120_000)
+    # The page sets the sign-in cookie just after it renders.
+    page.wait_for_function("() => document.cookie.includes('lillo_dash_session=')", timeout=30_000)
+
+
+@pytest.fixture(scope="module")
+def viewer_context(browser, server, accounts):
+    """A browser signed in once as the demo viewer: its pages open signed in through the cookie."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = context.new_page()
+    first = context.new_page()
+    _sign_in(first, server, accounts["viewer"])
+    first.close()
+    yield context
+    context.close()
+
+
+def _kept_on_failure(page, request):
     yield page
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         _screenshot(page, f"FAILED-{request.node.name}")
+
+
+@pytest.fixture
+def page(viewer_context, request):
+    page = viewer_context.new_page()
+    yield from _kept_on_failure(page, request)
+    page.close()
+
+
+@pytest.fixture
+def fresh_page(browser, request):
+    """A page in a new browser (no cookie): signed out."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    yield from _kept_on_failure(page, request)
     context.close()
 
 
@@ -119,3 +172,109 @@ def test_bad_url_input_gives_notices_not_tracebacks(server, page):
     assert "Unknown agent 'nobody'" in body
     assert page.locator('[data-testid="stException"]').count() == 0
     _screenshot(page, "overview-bad-url")
+
+
+def _sign_in_form_only(page) -> None:
+    page.get_by_role("button", name="Sign in").wait_for(timeout=120_000)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
+    for element in ("stMetric", "stDataFrame", "stPlotlyChart", "stException"):
+        assert page.locator(f'[data-testid="{element}"]').count() == 0, element
+
+
+@pytest.mark.parametrize("path", ["/", "/overview?range=all", "/settings", "/audit"])
+def test_signed_out_no_page_shows_any_data(server, fresh_page, path):
+    fresh_page.goto(f"{server}{path}")
+    _sign_in_form_only(fresh_page)
+    assert "Sign in to see the dashboard." in fresh_page.locator("body").inner_text()
+    if path == "/":
+        _screenshot(fresh_page, "sign-in")
+
+
+def test_wrong_password_is_refused(server, fresh_page, accounts):
+    _bad = {"username": accounts["viewer"]["username"], "password": "wrong-password"}
+    fresh_page.goto(server)
+    fresh_page.get_by_label("Username", exact=True).fill(_bad["username"])
+    fresh_page.get_by_label("Password", exact=True).fill(_bad["password"])
+    fresh_page.get_by_role("button", name="Sign in").click()
+    fresh_page.get_by_text("Wrong username or password.").wait_for(timeout=60_000)
+    _sign_in_form_only(fresh_page)
+
+
+def test_viewer_never_reaches_settings_or_audit(server, page):
+    page.goto(server)
+    _wait_for_overview(page, with_charts=False)
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "Agent settings" not in sidebar and "Audit log" not in sidebar
+    for path in ("/settings", "/audit"):
+        page.goto(f"{server}{path}")
+        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
+        page.wait_for_timeout(1_000)
+        main = page.locator('[data-testid="stMain"]').inner_text()
+        assert "Agent settings" not in main and "Audit log" not in main
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_sign_in_survives_reload_and_new_tabs_and_sign_out_ends_it_everywhere(server, browser, accounts):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        first = context.new_page()
+        _sign_in(first, server, accounts["viewer"])
+        first.reload()
+        _wait_for_overview(first, with_charts=False)
+        second = context.new_page()
+        second.goto(server)
+        _wait_for_overview(second, with_charts=False)
+        second.get_by_role("button", name="Sign out").click()
+        _sign_in_form_only(second)
+        # The first tab is signed out at its next rerun, and a reload does not bring it back.
+        first.locator('[data-testid="stButtonGroup"]').get_by_text("Week", exact=True).click()
+        _sign_in_form_only(first)
+        first.reload()
+        _sign_in_form_only(first)
+    finally:
+        context.close()
+
+
+def test_admin_changes_a_capability_and_sees_it_in_agents_and_the_audit_log(server, browser, accounts):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    try:
+        _sign_in(page, server, accounts["admin"])
+        page.locator('[data-testid="stSidebar"]').get_by_text("Agent settings").click()
+        page.get_by_role("heading", name="Agent settings").wait_for(timeout=60_000)
+        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
+        form = page.locator('[data-testid="stForm"]')
+        toggle = form.locator('[data-testid="stCheckbox"]').nth(1)  # the first capability
+        capability = toggle.inner_text().strip()
+        was_on = toggle.locator("input").is_checked()
+        toggle.click()
+        page.get_by_role("button", name="Review changes").click()
+        dialog = page.locator('[data-testid="stDialog"]')
+        dialog.get_by_text("Before").first.wait_for(timeout=60_000)
+        assert "capabilities" in dialog.inner_text()
+        _screenshot(page, "settings-confirm")
+        dialog.get_by_role("button", name="Confirm and save").click()
+        dialog.get_by_text("Say why").wait_for(timeout=30_000)  # a reason is required
+        dialog.get_by_label("Reason (goes into the audit log)").fill("browser test: flip a capability")
+        dialog.get_by_role("button", name="Confirm and save").click()
+        page.get_by_text("Saved").first.wait_for(timeout=60_000)
+        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
+        assert page.locator('[data-testid="stForm"] [data-testid="stCheckbox"]').nth(1).locator(
+            "input"
+        ).is_checked() == (not was_on)
+        _screenshot(page, "settings")
+        page.locator('[data-testid="stSidebar"]').get_by_text("Audit log").click()
+        page.get_by_role("heading", name="Audit log").wait_for(timeout=60_000)
+        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
+        page.get_by_text("Download CSV").first.wait_for(timeout=30_000)
+        _screenshot(page, "audit")
+        # Table cells are drawn on a canvas: read the entry back through the CSV export.
+        with page.expect_download() as download:
+            page.get_by_text("Download CSV").first.click()
+        rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+        entry = next(r for r in rows if r["reason"] == "browser test: flip a capability")
+        assert (entry["actor"], entry["action"], entry["table_name"]) == ("admin", "update", "agents")
+        assert json.loads(entry["after"])["capabilities"][capability] is (not was_on)
+        assert download.value.suggested_filename.startswith("lillo_audit_log_range-")
+    finally:
+        context.close()

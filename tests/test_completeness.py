@@ -14,7 +14,7 @@ def _python_sources(*folders: str) -> str:
 
 
 def _view_names_used_by_app() -> set[str]:
-    sources = _python_sources("pages", "dashboard") + (ROOT / "app.py").read_text()
+    sources = _python_sources("app_pages", "dashboard") + (ROOT / "app.py").read_text()
     return {name for name in views.view_names() if re.search(rf"[\"']{name}[\"']", sources)}
 
 
@@ -42,12 +42,12 @@ def _navigation_pages() -> set[str]:
 
 
 def test_every_page_is_in_navigation():
-    files = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    files = {f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py")}
     assert files == _navigation_pages()
 
 
 def test_pages_hold_no_sql_and_no_engine():
-    for page in (ROOT / "pages").glob("*.py"):
+    for page in (ROOT / "app_pages").glob("*.py"):
         text = page.read_text().lower()
         assert "sqlalchemy" not in text and "dashboard.db" not in text, page.name
         assert not re.search(r"\bselect\b.+\bfrom\b", text), page.name
@@ -56,5 +56,5 @@ def test_pages_hold_no_sql_and_no_engine():
 def test_nothing_reads_secure_config():
     """Only the demo generator names the column, to fill it with fake ciphertext."""
     readers = [p for p in (ROOT / "dashboard").rglob("*.py") if p.name != "demo.py"]
-    readers += [*(ROOT / "pages").glob("*.py"), ROOT / "app.py", *(ROOT / "sql" / "views").glob("*.sql")]
+    readers += [*(ROOT / "app_pages").glob("*.py"), ROOT / "app.py", *(ROOT / "sql" / "views").glob("*.sql")]
     assert not [p.name for p in readers if "secure_config" in p.read_text()]

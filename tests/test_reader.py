@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import views
 from dashboard.db import reader_engine
 from dashboard.live_schema import LiveSchema
+from tests.accounts import signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +57,7 @@ def test_reads_go_to_the_read_url(monkeypatch, empty_db, fixture_db):
     monkeypatch.setenv("DATABASE_URL", empty_db)
     monkeypatch.setenv("DATABASE_READ_URL", fixture_db)
     views.clear_cache()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = signed_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60))
     at.query_params.update({"range": "custom", "from": "2026-02-23", "to": "2026-03-01"})
     at.run()
     assert not at.exception and not at.error

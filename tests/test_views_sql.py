@@ -3,11 +3,14 @@ answers computed independently in pandas from each row's true moment (never from
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from dashboard.live_schema import introspect
 from dashboard.views import run_view
@@ -232,3 +235,126 @@ def test_agent_directory_lists_registered_then_unregistered(reader):
     assert list(got["agent_id"]) == [fx.ALPHA, fx.BETA, fx.GAMMA, fx.GHOST]
     assert list(got["is_registered"]) == [True, True, True, False]
     assert "secure_config" not in got.columns
+
+
+# --- Views over the dashboard's install: agent settings and the audit log -------------------------
+
+
+@pytest.fixture
+def installed(installed_fixture_db):
+    """An admin connection to the installed fixture whose changes are rolled back afterwards."""
+    from dashboard.db import admin_engine
+
+    engine = admin_engine(installed_fixture_db)
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        yield conn
+        transaction.rollback()
+    engine.dispose()
+
+
+def installed_view(conn, name: str, **values) -> pd.DataFrame:
+    return run_view(conn, introspect(conn), name, values)
+
+
+def test_agent_settings_match_the_agents_rows_and_last_messages(installed):
+    got = installed_view(installed, "agent_settings", tz="UTC").set_index("agent_id")
+    messages = fx.messages()
+    last_ms = messages.groupby("agent_id")["stored_ms"].max()
+    assert sorted(got.index) == sorted(a["id"] for a in fx.AGENTS)
+    for agent in fx.AGENTS:
+        row = got.loc[agent["id"]]
+        assert row["name"] == agent["name"] and row["is_active"] == agent["is_active"]
+        assert row["credentials_set"] == bool(agent["secure_config"])
+        assert row["capabilities"] == {}
+        expected = last_ms.get(agent["id"])
+        if expected is None:
+            assert pd.isna(row["last_active_at"])
+        else:
+            assert row["last_active_at"] == pd.Timestamp(int(expected), unit="ms")
+    assert "secure_config" not in got.columns
+
+
+def test_agent_settings_last_activity_counts_messages_above_the_watermark(installed):
+    later = fx.ANCHOR + timedelta(hours=3, milliseconds=250)
+    installed.exec_driver_sql(
+        "insert into chat_messages (message_id, chat_id, user_id, user_first_name, role, content, timestamp,"
+        f" agent_id) values (99001, 5, 5, 'late', 'user', 'hi', {_ms(later)}, '{fx.GAMMA}')"
+    )
+    got = installed_view(installed, "agent_settings", tz="Asia/Tokyo").set_index("agent_id")
+    assert got.loc[fx.GAMMA, "last_active_at"] == pd.Timestamp(
+        later.astimezone(ZoneInfo("Asia/Tokyo")).replace(tzinfo=None)
+    )
+
+
+AUDIT_ROWS = [
+    # actor, table, action, hours before the anchor, reason
+    ("ada", "agents", "update", 30, "rename"),
+    ("ada", "model_preferences", "update", 20, "move to GROK"),
+    ("bob", "agents", "update", 10, "switch off"),
+    ("bob", "agents", "update", 2, "back on"),
+    ("ada", "agents", "view", 200, "old"),
+]
+
+
+def _add_audit_rows(conn) -> None:
+    for i, (actor, table, action, hours, reason) in enumerate(AUDIT_ROWS):
+        conn.execute(
+            sa.text(
+                "insert into lillo_dash.audit_log (at, actor, actor_role, action, table_name, row_key,"
+                " before, after, reason) values (:at, :actor, 'admin', :action, :table, cast(:key as jsonb),"
+                " cast(:before as jsonb), cast(:after as jsonb), :reason)"
+            ),
+            {
+                "at": fx.ANCHOR - timedelta(hours=hours),
+                "actor": actor,
+                "action": action,
+                "table": table,
+                "key": f'{{"n": {i}}}',
+                "before": '{"name": "<b>old</b>"}',
+                "after": '{"name": "new"}',
+                "reason": reason,
+            },
+        )
+
+
+@pytest.mark.parametrize(("actor", "table_name"), [("", ""), ("ada", ""), ("", "agents"), ("bob", "agents")])
+def test_audit_log_filters_by_range_actor_and_table(installed, actor, table_name):
+    _add_audit_rows(installed)
+    start, end = fx.ANCHOR - timedelta(days=7), fx.ANCHOR
+    got = installed_view(
+        installed,
+        "audit_log",
+        start_ms=_ms(start),
+        end_ms=_ms(end),
+        tz="UTC",
+        actor=actor,
+        table_name=table_name,
+        limit=100,
+    )
+    expected = [
+        reason
+        for a, t, _, hours, reason in sorted(AUDIT_ROWS, key=lambda r: r[3])
+        if hours <= 7 * 24 and (not actor or a == actor) and (not table_name or t == table_name)
+    ]
+    assert got["reason"].tolist() == expected
+    assert got["at"].is_monotonic_decreasing
+    if expected:
+        assert json.loads(got["before"].iloc[0]) == {"name": "<b>old</b>"}
+
+
+def test_audit_log_limit_keeps_the_newest(installed):
+    _add_audit_rows(installed)
+    got = installed_view(
+        installed, "audit_log", start_ms=0, end_ms=_ms(fx.ANCHOR), tz="UTC", actor="", table_name="", limit=2
+    )
+    assert got["reason"].tolist() == ["back on", "switch off"]
+
+
+def test_audit_facets_count_entries_per_actor_and_table(installed):
+    _add_audit_rows(installed)
+    got = installed_view(installed, "audit_facets")
+    expected = pd.Series([(a, t) for a, t, *_ in AUDIT_ROWS]).value_counts()
+    assert {(r.actor, r.table_name): r.n_entries for r in got.itertuples()} == {
+        key: count for key, count in expected.items()
+    }

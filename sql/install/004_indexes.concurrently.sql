@@ -20,3 +20,7 @@ create index concurrently if not exists command_duration_histogram_level_counts
     on lillo_dash.command_duration_histogram (command, agent_id, grain, period_start) include (bucket, n_calls);
 create index concurrently if not exists activity_hourly_by_agent
     on lillo_dash.activity_hourly (agent_id, hour_start);
+
+-- An agent's newest hourly row: the settings page's last activity.
+create index concurrently if not exists message_hourly_agent_latest
+    on lillo_dash.message_hourly (agent_id, hour_start desc) include (last_ms);

@@ -1,0 +1,268 @@
+"""The guarded write path: the only code that changes the database.
+
+Every write goes: validate (`agent_edit`, …) → the page shows `RowChange.diff()` side by side →
+the admin confirms with a reason → `apply`: the actor's role is checked against the configuration,
+then one transaction as the `lillo_dash_writer` role runs each change only if its row still holds
+the values it was read with (otherwise nothing is written: "changed by someone else — reload"),
+and adds one audit row per change. Any failure rolls back everything and raises WriteRefused with
+a message for the person.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+
+from dashboard import auth
+from dashboard.config import SQL_DIR
+from dashboard.views import parse_view
+
+log = logging.getLogger(__name__)
+
+WRITER_ROLE = "lillo_dash_writer"
+MAX_NAME = 255
+MAX_JSON_BYTES = 64 * 1024
+MAX_REASON = 1_000
+CAPABILITY_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}")
+AGENT_FIELDS = ("name", "is_active", "capabilities", "character_config", "system_identity")
+JSON_FIELDS = ("capabilities", "character_config", "system_identity")
+
+
+class WriteRefused(Exception):
+    """A write that did not happen; the message says why, for the person who tried."""
+
+
+class InvalidInput(WriteRefused):
+    pass
+
+
+class StaleEdit(WriteRefused):
+    pass
+
+
+class WriterUnavailable(WriteRefused):
+    pass
+
+
+class NotAllowed(WriteRefused):
+    pass
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """One row to change: `before` is what the editor read, `after` what it should become."""
+
+    table: str
+    key: Mapping[str, Any]
+    before: Mapping[str, Any]
+    after: Mapping[str, Any]
+    action: str = "update"
+
+    def diff(self) -> list[tuple[str, Any, Any]]:
+        """(field, before, after) for each field that changes."""
+        return [
+            (f, self.before.get(f), self.after.get(f))
+            for f in self.after
+            if self.before.get(f) != self.after.get(f)
+        ]
+
+
+@cache
+def _statement(name: str) -> tuple[sa.TextClause, tuple[str, ...]]:
+    parsed = parse_view(name, (SQL_DIR / "write" / f"{name}.sql").read_text(encoding="utf-8"))
+    return sa.text(parsed.sql), parsed.params
+
+
+def _run(conn: sa.Connection, name: str, values: Mapping[str, Any]) -> sa.CursorResult:
+    statement, params = _statement(name)
+    return conn.execute(statement, {p: values[p] for p in params})
+
+
+# --- Validation --------------------------------------------------------------------------------------
+
+
+def parse_json_field(field: str, text: str) -> Any:
+    """A JSON document typed into the editor: an object, array or value, at most 64 KB."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_JSON_BYTES:
+        raise InvalidInput(f"{field} is {size:,} bytes; the limit is {MAX_JSON_BYTES:,} bytes (64 KB).")
+    if not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            f"{field} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+        ) from None
+    if "\x00" in text or "\\u0000" in text:
+        raise InvalidInput(f"{field} contains a NUL character, which PostgreSQL cannot store.")
+    return value
+
+
+def agent_edit(
+    before: Mapping[str, Any],
+    *,
+    name: str,
+    is_active: bool,
+    capabilities: Mapping[str, bool],
+    new_capability: str = "",
+    character_config: str,
+    system_identity: str,
+) -> RowChange:
+    """The change an agent editor asks for, validated; InvalidInput names the first bad field.
+
+    `before` is the agent's row as read (agent_id and the AGENT_FIELDS)."""
+    cleaned_name = name.strip()
+    if not cleaned_name:
+        raise InvalidInput("The name must not be empty.")
+    if "\x00" in cleaned_name:
+        raise InvalidInput("The name contains a NUL character, which PostgreSQL cannot store.")
+    if len(cleaned_name) > MAX_NAME:
+        raise InvalidInput(f"The name is {len(cleaned_name)} characters; the limit is {MAX_NAME}.")
+    toggles = {str(key): bool(value) for key, value in capabilities.items()}
+    added = new_capability.strip()
+    if added:
+        if not CAPABILITY_KEY.fullmatch(added):
+            raise InvalidInput(
+                f"Capability {added[:80]!r} is not a valid key: use lowercase letters, digits and _, "
+                "starting with a letter (at most 63 characters)."
+            )
+        toggles.setdefault(added, True)
+    # Keys the editor did not show are kept; a key the agent lacks is added only when switched on
+    # (a toggle left off for it means "as before").
+    stored = dict(before.get("capabilities") or {})
+    capabilities_after = stored | {key: on for key, on in toggles.items() if key in stored or on}
+    after = {
+        "name": cleaned_name,
+        "is_active": bool(is_active),
+        "capabilities": capabilities_after,
+        "character_config": parse_json_field("character_config", character_config),
+        "system_identity": parse_json_field("system_identity", system_identity),
+    }
+    if len(json.dumps(after["capabilities"]).encode()) > MAX_JSON_BYTES:
+        raise InvalidInput(f"capabilities would exceed {MAX_JSON_BYTES:,} bytes.")
+    return RowChange(
+        table="agents",
+        key={"agent_id": str(before["agent_id"])},
+        before={f: before.get(f) for f in AGENT_FIELDS},
+        after=after,
+    )
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _agent_update_values(change: RowChange) -> dict[str, Any]:
+    values: dict[str, Any] = {"agent_id": change.key["agent_id"]}
+    for prefix, row in (("", change.after), ("before_", change.before)):
+        for field in AGENT_FIELDS:
+            value = row.get(field)
+            values[prefix + field] = _json(value) if field in JSON_FIELDS else value
+    return values
+
+
+def _apply_agent_update(conn: sa.Connection, change: RowChange) -> None:
+    if _run(conn, "update_agent", _agent_update_values(change)).rowcount == 1:
+        return
+    if _run(conn, "agent_exists", change.key).first() is None:
+        raise InvalidInput(
+            f"There is no agent with id {change.key['agent_id']!r} (it may have been deleted)."
+        )
+    raise StaleEdit(
+        f"Agent {change.before.get('name')!r} was changed by someone else since you opened it — "
+        "reload to see the current settings. Nothing was written."
+    )
+
+
+APPLIERS: dict[tuple[str, str], Callable[[sa.Connection, RowChange], None]] = {
+    ("agents", "update"): _apply_agent_update,
+}
+
+
+# --- Applying ----------------------------------------------------------------------------------------
+
+
+def _become_writer(conn: sa.Connection) -> None:
+    role_exists, allowed, installed, login = conn.execute(
+        sa.text(
+            "select r.oid is not null, coalesce(pg_has_role(current_user, r.oid, 'SET'), false),"
+            " exists (select from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+            "         where n.nspname = 'lillo_dash' and c.relname = 'audit_log'),"
+            " current_user"
+            " from (select 1) as one left join pg_roles as r on r.rolname = :role"
+        ),
+        {"role": WRITER_ROLE},
+    ).one()
+    if not (role_exists and installed):
+        raise WriterUnavailable(
+            "The dashboard's writer role and audit log are not installed in this database, so nothing "
+            "can be changed from the dashboard. An admin must run `python -m dashboard install` first."
+        )
+    if not allowed:
+        raise WriterUnavailable(
+            f"The database user {login!r} may not act as {WRITER_ROLE}. Run `python -m dashboard install` "
+            f"as this user, or `grant {WRITER_ROLE} to {login}`."
+        )
+    conn.exec_driver_sql(f"set local role {WRITER_ROLE}")  # a constant, never input
+
+
+def apply(
+    engine: sa.Engine,
+    config: auth.AuthConfig,
+    actor: auth.User | None,
+    changes: Sequence[RowChange],
+    reason: str,
+) -> int:
+    """Write `changes` and their audit rows in one transaction; returns how many rows changed.
+    Raises WriteRefused (nothing written) for a non-admin, a missing reason, a stale row, an
+    unknown key or a database error."""
+    try:
+        auth.require_admin(config, auth.AuthState(config.data_dir), actor)
+    except auth.NotAllowed as refused:
+        raise NotAllowed(str(refused)) from None
+    role = auth.verified_role(config, auth.AuthState(config.data_dir), actor)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why you make this change: the reason goes into the audit log.")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"The reason is {len(reason)} characters; the limit is {MAX_REASON}.")
+    changes = [c for c in changes if c.diff()]
+    if not changes:
+        raise InvalidInput("Nothing to change: the new values equal the current ones.")
+    try:
+        with engine.begin() as conn:
+            _become_writer(conn)
+            for change in changes:
+                applier = APPLIERS.get((change.table, change.action))
+                if applier is None:
+                    raise InvalidInput(f"The dashboard does not {change.action} rows of {change.table}.")
+                applier(conn, change)
+                _run(
+                    conn,
+                    "insert_audit",
+                    {
+                        "actor": actor.name,
+                        "actor_role": role,
+                        "action": change.action,
+                        "table_name": change.table,
+                        "row_key": _json(dict(change.key)),
+                        "before": _json({f: change.before.get(f) for f, _, _ in change.diff()}),
+                        "after": _json({f: change.after.get(f) for f, _, _ in change.diff()}),
+                        "reason": reason,
+                    },
+                )
+    except WriteRefused:
+        raise
+    except sa.exc.DBAPIError as error:
+        first_line = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
+        log.warning("write failed: %s", first_line, exc_info=True)
+        raise WriteRefused(f"Nothing was written: the database said “{first_line}”.") from error
+    return len(changes)
