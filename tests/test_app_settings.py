@@ -40,8 +40,8 @@ def agents_table(url: str) -> list[tuple]:
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text(
-                "select id::text, name, is_active, capabilities, character_config, system_identity from agents"
-                " order by id"
+                "select id::text, name, is_active, capabilities, character_config, system_identity"
+                " from agents order by id"
             )
         ).all()
         n_audit = conn.execute(sa.text("select count(*) from lillo_dash.audit_log")).scalar_one()
@@ -108,11 +108,16 @@ def test_audit_page_lists_entries_and_offers_csv(settings_page, installed_fixtur
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "insert into lillo_dash.audit_log (actor, actor_role, action, table_name, row_key, before, after,"
-                " reason) values ('ada', 'admin', 'update', 'agents', '{\"agent_id\": \"x\"}', '{\"name\": \"a\"}',"
-                ' \'{"name": "b"}\', :reason)'
+                "insert into lillo_dash.audit_log (actor, actor_role, action, table_name, row_key, before,"
+                " after, reason) values ('ada', 'admin', 'update', 'agents', cast(:key as jsonb),"
+                " cast(:before as jsonb), cast(:after as jsonb), :reason)"
             ),
-            {"reason": "<script>alert(1)</script> rename"},
+            {
+                "key": '{"agent_id": "x"}',
+                "before": '{"name": "a"}',
+                "after": '{"name": "b"}',
+                "reason": "<script>alert(1)</script> rename",
+            },
         )
     engine.dispose()
     at = settings_page("audit")
