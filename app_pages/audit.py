@@ -85,5 +85,5 @@ ui.view_block(
     params,
     _entries,
     empty_message="No audit entries match these filters.",
-    csv_parts={"range": filters.preset, "actor": actor, "table": table_name},
+    csv_parts=filters.export_parts() | {"actor": actor, "table": table_name},
 )

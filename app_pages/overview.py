@@ -40,6 +40,7 @@ AGENT_COLUMNS = {
 
 filters = current()
 params = filters.view_params()
+csv_parts = filters.export_parts()
 
 st.title("Overview")
 st.caption(filters.describe() + ("" if filters.has_previous_period else " · no previous period for all time"))
@@ -56,6 +57,7 @@ with left:
         lambda frame: st.plotly_chart(
             charts.messages_per_bucket(frame, bucket=filters.bucket, tz=filters.tz), width="stretch"
         ),
+        csv_parts=csv_parts,
     )
 with right:
     st.subheader("Commands, failures in red")
@@ -65,15 +67,18 @@ with right:
         lambda frame: st.plotly_chart(
             charts.commands_per_bucket(frame, bucket=filters.bucket, tz=filters.tz), width="stretch"
         ),
+        csv_parts=csv_parts,
     )
 
 st.subheader("Top 10 chats")
 st.caption(f"Last active in {filters.tz}.")
-ui.view_block("top_chats", params | {"limit": 10}, lambda frame: ui.table(frame, TOP_CHATS_COLUMNS))
+ui.view_block(
+    "top_chats", params | {"limit": 10}, lambda frame: ui.table(frame, TOP_CHATS_COLUMNS), csv_parts=csv_parts
+)
 
 st.subheader("Agents")
 st.caption(
     f"Messages and chats in the range; last active ever, in {filters.tz}. "
     "Agents without an agents row show their raw id."
 )
-ui.view_block("agent_activity", params, lambda frame: ui.table(frame, AGENT_COLUMNS))
+ui.view_block("agent_activity", params, lambda frame: ui.table(frame, AGENT_COLUMNS), csv_parts=csv_parts)

@@ -59,7 +59,9 @@ def _overview(frame: pd.DataFrame) -> None:
     ui.table(shown, AGENT_COLUMNS)
 
 
-result = ui.view_block("agent_settings", {"tz": filters.tz}, _overview, empty_message="No agents.")
+result = ui.view_block(
+    "agent_settings", {"tz": filters.tz}, _overview, empty_message="No agents.", csv_parts={"tz": filters.tz}
+)
 if result is None or result.frame.empty:
     st.stop()
 agents = result.frame

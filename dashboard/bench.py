@@ -61,7 +61,7 @@ RUNS = 3
 SEED = 42
 STATEMENT_TIMEOUT_MS = 120_000
 # Parameters views take beyond the global filters. A new view parameter gets its default here.
-EXTRA_PARAMS = {"limit": 10}
+EXTRA_PARAMS = {"limit": 10, "actor": "", "table_name": ""}
 
 VIEW_COLD_BUDGET_MS = {"30d": 300, "all": 1_000}
 VIEW_WARM_BUDGET_MS = 50

@@ -29,6 +29,7 @@ class Settings:
     cache_max_entries: int = 256
     data_dir: Path = field(default=DEFAULT_DATA_DIR)
     demo_scale: int = 200_000
+    export_row_cap: int = 1_000_000
 
     @property
     def embedded(self) -> bool:
@@ -83,6 +84,9 @@ def load_settings(environ: dict[str, str] | None = None, secrets: dict | None = 
         cache_ttl_s=_int_setting("DASHBOARD_CACHE_TTL_S", get("DASHBOARD_CACHE_TTL_S", 300), 1),
         data_dir=Path(get("DASHBOARD_DATA_DIR", DEFAULT_DATA_DIR)),
         demo_scale=_int_setting("DASHBOARD_DEMO_SCALE", get("DASHBOARD_DEMO_SCALE", 200_000), 1_000),
+        export_row_cap=_int_setting(
+            "DASHBOARD_EXPORT_ROW_CAP", get("DASHBOARD_EXPORT_ROW_CAP", 1_000_000), 1
+        ),
     )
 
 

@@ -93,6 +93,12 @@ class Filters:
             query["agent"] = list(self.agent_ids)
         return query
 
+    def export_parts(self) -> dict[str, str]:
+        """The filters for an export's file name and header."""
+        query = self.to_query()
+        span = f"{query['from']}..{query['to']}" if self.preset == "custom" else self.preset
+        return {"range": span, "agents": "+".join(self.agent_ids), "bucket": self.bucket, "tz": self.tz}
+
     def describe(self) -> str:
         tzinfo = ZoneInfo(self.tz)
         if self.preset == "all":

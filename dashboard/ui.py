@@ -49,7 +49,7 @@ def view_block(
     else:
         render(result.frame)
         if csv_parts is not None:
-            export.download_button(result.frame, name, csv_parts, result.fetched_at)
+            export.download_button(name, params, csv_parts)
     data_age_footer(result)
     return result
 

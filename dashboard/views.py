@@ -20,9 +20,11 @@ lives in exactly one place:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -174,12 +176,10 @@ def watermarks(conn: sa.Connection) -> dict[str, int]:
     return {param: found.get(source, 0) for param, source in WATERMARK_PARAMS.items()}
 
 
-def run_view(
-    conn: sa.Connection, schema: LiveSchema, name: str, params: dict, *, rollup: bool | None = None
-) -> pd.DataFrame:
-    """Run one view on `conn` and return its rows. Raises ViewUnavailable with a readable message.
-
-    `rollup` None picks the variant by `pick_variant`; True or False forces one."""
+def _prepared(
+    conn: sa.Connection, schema: LiveSchema, name: str, params: dict, rollup: bool | None
+) -> tuple[sa.TextClause, dict]:
+    """The statement of view `name` (variant by `pick_variant` unless `rollup` says) and its binds."""
     view = load_view(name, rollup=pick_variant(name, schema, params) if rollup is None else rollup)
     gaps = schema.missing(view.requires)
     if gaps:
@@ -189,9 +189,14 @@ def run_view(
     missing_params = [p for p in view.params if p not in params]
     if missing_params:
         raise TypeError(f"view {name} needs parameters {missing_params}")
+    return sa.text(view.sql), {p: params[p] for p in view.params}
+
+
+@contextlib.contextmanager
+def _readable_errors(name: str) -> Iterator[None]:
+    """Database errors of view `name` as ViewUnavailable with a message for the person."""
     try:
-        result = conn.execute(sa.text(view.sql), {p: params[p] for p in view.params})
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        yield
     except sa.exc.OperationalError as error:
         if "statement timeout" in str(error.orig).lower():
             raise QueryTimeout(
@@ -206,6 +211,30 @@ def run_view(
             str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error).__name__
         )
         raise ViewUnavailable(f"This part could not be loaded: the database said “{first_line}”.") from error
+
+
+def run_view(
+    conn: sa.Connection, schema: LiveSchema, name: str, params: dict, *, rollup: bool | None = None
+) -> pd.DataFrame:
+    """Run one view on `conn` and return its rows. Raises ViewUnavailable with a readable message.
+
+    `rollup` None picks the variant by `pick_variant`; True or False forces one."""
+    statement, bound = _prepared(conn, schema, name, params, rollup)
+    with _readable_errors(name):
+        result = conn.execute(statement, bound)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+@contextlib.contextmanager
+def streamed_rows(
+    engine: sa.Engine, schema: LiveSchema, name: str, params: dict, *, batch: int = 10_000
+) -> Iterator[tuple[list[str], Iterator[tuple]]]:
+    """(columns, rows) of view `name`, read through a server-side cursor `batch` rows at a time,
+    so that an export of millions of rows never holds them all in memory."""
+    with engine.connect() as conn, _readable_errors(name):
+        statement, bound = _prepared(conn, schema, name, params, None)
+        result = conn.execution_options(stream_results=True, max_row_buffer=batch).execute(statement, bound)
+        yield list(result.keys()), iter(result)
 
 
 @dataclass(frozen=True)

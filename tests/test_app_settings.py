@@ -19,6 +19,22 @@ from tests.accounts import signed_in
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="module")
+def installed_fixture_db(new_database) -> str:
+    """This module's own installed fixture database: audit rows it adds cannot be deleted."""
+    from dashboard import rollups
+    from dashboard.install import apply_lillo_schema, install_dashboard_objects
+
+    url = new_database("app_settings")
+    engine = admin_engine(url)
+    apply_lillo_schema(engine)
+    fx.load(engine)
+    install_dashboard_objects(engine)
+    rollups.refresh(engine)
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
 def settings_page(monkeypatch, installed_fixture_db):
     monkeypatch.setenv("DATABASE_URL", installed_fixture_db)

@@ -16,9 +16,26 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def results(demo_db) -> dict:
-    timings = bench.view_timings(demo_db, runs=1)
-    pages = bench.page_timings(demo_db, runs=1)
+def bench_db(new_database) -> str:
+    """A small demo database prepared as the bench prepares its own: installed, rollups built."""
+    from dashboard import demo, rollups
+    from dashboard.db import admin_engine
+    from dashboard.install import apply_lillo_schema, install_dashboard_objects
+
+    url = new_database("bench")
+    engine = admin_engine(url)
+    apply_lillo_schema(engine)
+    demo.load_demo(engine, scale=20_000, seed=7)
+    install_dashboard_objects(engine)
+    rollups.refresh(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def results(bench_db) -> dict:
+    timings = bench.view_timings(bench_db, runs=1)
+    pages = bench.page_timings(bench_db, runs=1)
     # Through JSON, as the bench writes it.
     return json.loads(json.dumps(bench.results_for(20_000, timings, pages, None, ["a note"])))
 
@@ -104,16 +121,14 @@ def test_scale_labels_name_the_data_dirs():
     ]
 
 
-def test_refresh_timing_leaves_the_data_unchanged(demo_db):
+def test_refresh_timing_leaves_the_data_unchanged(bench_db):
     from dashboard.db import admin_engine
-    from dashboard.install import install_dashboard_objects
 
-    engine = admin_engine(demo_db)
-    install_dashboard_objects(engine)
+    engine = admin_engine(bench_db)
     count = sa.text("select count(*) from chat_messages")
     with engine.connect() as conn:
         before = conn.execute(count).scalar_one()
-    assert bench.refresh_ms(demo_db, n_messages=100) > 0
+    assert bench.refresh_ms(bench_db, n_messages=100) > 0
     with engine.connect() as conn:
         assert conn.execute(count).scalar_one() == before
     engine.dispose()

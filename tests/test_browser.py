@@ -5,7 +5,6 @@ Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 import shutil
 from pathlib import Path
@@ -271,7 +270,9 @@ def test_admin_changes_a_capability_and_sees_it_in_agents_and_the_audit_log(serv
         # Table cells are drawn on a canvas: read the entry back through the CSV export.
         with page.expect_download() as download:
             page.get_by_text("Download CSV").first.click()
-        rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+        text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+        assert text.startswith("# Lillo Dashboard export of audit_log")
+        rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
         entry = next(r for r in rows if r["reason"] == "browser test: flip a capability")
         assert (entry["actor"], entry["action"], entry["table_name"]) == ("admin", "update", "agents")
         assert json.loads(entry["after"])["capabilities"][capability] is (not was_on)
