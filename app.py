@@ -29,6 +29,9 @@ PAGES = [
         url_path="overview",
         default=True,
     ),
+    st.Page(
+        "app_pages/conversations.py", title="Conversations", icon=":material/forum:", url_path="conversations"
+    ),
 ]
 ADMIN_PAGES = [
     st.Page("app_pages/settings.py", title="Agent settings", icon=":material/tune:", url_path="settings"),

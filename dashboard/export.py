@@ -3,7 +3,8 @@
 
 The file is written when the person clicks the button: the view runs again through a server-side
 cursor, rows go through the csv module into a temporary file that spills to disk past a few MB, so
-a million-row export never holds its rows in memory as Python objects. The first lines are
+a million-row export never holds its rows in memory as Python objects; the finished file is then
+handed to Streamlit, which serves downloads from memory. The first lines are
 `#` comments saying what the file holds (view, filters, as-of time, rows, whether the row cap cut
 it short). Text cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or
 carriage return) get a leading apostrophe, so a hostile chat message cannot become a formula.
@@ -93,33 +94,33 @@ def export_view(
     *,
     row_cap: int,
     transform: Callable[[dict], dict] | None = None,
-) -> tempfile.SpooledTemporaryFile:
-    """The CSV of view `name` with `params` (UTF-8 with a BOM, so spreadsheets read any script),
-    as a file positioned at its start."""
+) -> bytes:
+    """The CSV of view `name` with `params`, UTF-8 with a BOM (so spreadsheets read any script).
+    Rows are written as they arrive into a file that spills to disk; Streamlit serves downloads
+    from memory, so only the finished file is held there, once."""
     from dashboard import runtime, views
 
     as_of = datetime.now(UTC)
     found = runtime.database()
-    # Returned open: Streamlit reads it for the download.
-    handle = tempfile.SpooledTemporaryFile(max_size=SPILL_TO_DISK_BYTES, mode="w+b")  # noqa: SIM115
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=True)
     filters = ", ".join(f"{k}={v}" for k, v in parts.items() if v) or "none"
-    with views.streamed_rows(found.reader, runtime.live_schema(), name, dict(params)) as (columns, rows):
-        write_csv(
-            text,
-            columns,
-            rows,
-            comments=[
-                f"Lillo Dashboard export of {name}",
-                f"filters: {filters}",
-                f"as of {as_of:%Y-%m-%d %H:%M:%S} UTC; at most {row_cap:,} rows",
-            ],
-            row_cap=row_cap,
-            transform=transform,
-        )
-    text.detach()
-    handle.seek(0)
-    return handle
+    with tempfile.SpooledTemporaryFile(max_size=SPILL_TO_DISK_BYTES, mode="w+b") as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=True)
+        with views.streamed_rows(found.reader, runtime.live_schema(), name, dict(params)) as (columns, rows):
+            write_csv(
+                text,
+                columns,
+                rows,
+                comments=[
+                    f"Lillo Dashboard export of {name}",
+                    f"filters: {filters}",
+                    f"as of {as_of:%Y-%m-%d %H:%M:%S} UTC; at most {row_cap:,} rows",
+                ],
+                row_cap=row_cap,
+                transform=transform,
+            )
+        text.detach()
+        handle.seek(0)
+        return handle.read()
 
 
 def download_button(

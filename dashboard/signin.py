@@ -6,7 +6,6 @@ Rules live in dashboard.auth; this module is the Streamlit side of them.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 
@@ -14,8 +13,6 @@ import streamlit as st
 
 from dashboard import auth
 from dashboard.config import ConfigError, load_settings
-
-log = logging.getLogger(__name__)
 
 COOKIE_NAME = "lillo_dash_session"
 SESSION_KEY = "_lillo_dash_user"

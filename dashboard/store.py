@@ -5,7 +5,8 @@ the admin confirms with a reason → `apply`: the actor's role is checked agains
 then one transaction as the `lillo_dash_writer` role runs each change only if its row still holds
 the values it was read with (otherwise nothing is written: "changed by someone else — reload"),
 and adds one audit row per change. Any failure rolls back everything and raises WriteRefused with
-a message for the person.
+a message for the person. `record_view` adds the audit row of someone looking at personal data
+(a chat's transcript), as the same writer role.
 """
 
 from __future__ import annotations
@@ -266,3 +267,34 @@ def apply(
         log.warning("write failed: %s", first_line, exc_info=True)
         raise WriteRefused(f"Nothing was written: the database said “{first_line}”.") from error
     return len(changes)
+
+
+def record_view(
+    engine: sa.Engine, config: auth.AuthConfig, actor: auth.User | None, table: str, key: Mapping[str, Any]
+) -> None:
+    """One audit row saying that `actor` looked at `key` of `table` (a chat's transcript). Raises
+    WriteRefused when it cannot be written; the caller then does not show what was asked for."""
+    role = auth.verified_role(config, auth.AuthState(config.data_dir), actor)
+    if role is None:
+        raise NotAllowed("Sign in to see this.")
+    try:
+        with engine.begin() as conn:
+            _become_writer(conn)
+            _run(
+                conn,
+                "insert_audit",
+                {
+                    "actor": actor.name,
+                    "actor_role": role,
+                    "action": "view",
+                    "table_name": table,
+                    "row_key": _json(dict(key)),
+                    "before": None,
+                    "after": None,
+                    "reason": "",
+                },
+            )
+    except sa.exc.DBAPIError as error:
+        first_line = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
+        log.warning("could not record a view: %s", first_line)
+        raise WriteRefused(f"This view could not be recorded in the audit log: “{first_line}”.") from error

@@ -5,6 +5,7 @@ Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
 from pathlib import Path
@@ -171,6 +172,33 @@ def test_bad_url_input_gives_notices_not_tracebacks(server, page):
     assert "Unknown agent 'nobody'" in body
     assert page.locator('[data-testid="stException"]').count() == 0
     _screenshot(page, "overview-bad-url")
+
+
+def test_viewer_opens_a_transcript_and_exports_it(server, page):
+    page.goto(f"{server}/conversations?range=all")
+    page.get_by_role("heading", name="Conversations").wait_for(timeout=120_000)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
+    # Table cells are drawn on a canvas: the busiest chat's id comes from the table's CSV.
+    with page.expect_download() as download:
+        page.get_by_text("Download CSV").first.click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    chats = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+    chat_id = chats[0]["chat_id"]
+    page.get_by_label("Chat id").fill(chat_id)
+    page.get_by_role("button", name="Open chat").click()
+    page.locator('[data-testid="stChatMessage"]').first.wait_for(timeout=60_000)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
+    assert f"chat={chat_id}" in page.url
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert f"Chat {chat_id}" in main and "Person " in main  # a viewer sees pseudonyms
+    assert page.locator('[data-testid="stException"]').count() == 0
+    _screenshot(page, "conversation")
+    with page.expect_download() as transcript_download:
+        page.get_by_text("Download CSV").first.click()
+    exported = Path(transcript_download.value.path()).read_text(encoding="utf-8-sig")
+    assert exported.startswith("# Lillo Dashboard export of chat_transcript")
+    rows = list(csv.DictReader(io.StringIO("\n".join(exported.split("\n")[3:]))))
+    assert rows and all(r["role"] == "assistant" or r["user_first_name"].startswith("Person ") for r in rows)
 
 
 def _sign_in_form_only(page) -> None:

@@ -109,8 +109,7 @@ def test_export_of_a_view_has_every_row_the_filters_select(monkeypatch, fixture_
         "tz": "UTC",
         "agent_ids": [],
     }
-    handle = export.export_view("agent_activity", params, {"range": "30d"}, row_cap=1_000)
-    text = handle.read().decode("utf-8-sig")
+    text = export.export_view("agent_activity", params, {"range": "30d"}, row_cap=1_000).decode("utf-8-sig")
     comments, parsed = parse(text)
     assert comments[0] == "Lillo Dashboard export of agent_activity"
     assert comments[1] == "filters: range=30d"

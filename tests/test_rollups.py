@@ -295,8 +295,9 @@ def test_install_is_idempotent_and_builds_indexes_concurrently(rollup_db):
                 sa.text(
                     "select c.relname, i.indisvalid from pg_index as i"
                     " join pg_class as c on c.oid = i.indexrelid"
-                    " where c.relnamespace = 'lillo_dash'::regnamespace"
-                )
+                    " where c.relname = any(:names)"
+                ),
+                {"names": created},
             ).all()
         )
     assert created and all(validity.get(name) is True for name in created), validity

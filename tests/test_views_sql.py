@@ -277,9 +277,12 @@ def test_agent_settings_match_the_agents_rows_and_last_messages(installed):
 
 def test_agent_settings_last_activity_counts_messages_above_the_watermark(installed):
     later = fx.ANCHOR + timedelta(hours=3, milliseconds=250)
-    installed.exec_driver_sql(
-        "insert into chat_messages (message_id, chat_id, user_id, user_first_name, role, content, timestamp,"
-        f" agent_id) values (99001, 5, 5, 'late', 'user', 'hi', {_ms(later)}, '{fx.GAMMA}')"
+    installed.execute(
+        sa.text(
+            "insert into chat_messages (message_id, chat_id, user_id, user_first_name, role, content,"
+            " timestamp, agent_id) values (99001, 5, 5, 'late', 'user', 'hi', :ts, :agent)"
+        ),
+        {"ts": _ms(later), "agent": fx.GAMMA},
     )
     got = installed_view(installed, "agent_settings", tz="Asia/Tokyo").set_index("agent_id")
     assert got.loc[fx.GAMMA, "last_active_at"] == pd.Timestamp(
@@ -358,3 +361,137 @@ def test_audit_facets_count_entries_per_actor_and_table(installed):
     assert {(r.actor, r.table_name): r.n_entries for r in got.itertuples()} == {
         key: count for key, count in expected.items()
     }
+
+
+# --- One chat: transcript, its agents and its commands --------------------------------------------
+
+MAX = 2**63 - 1
+
+
+@pytest.fixture
+def scratch(fixture_db):
+    """An admin connection to the fixture whose changes are rolled back afterwards."""
+    from dashboard.db import admin_engine
+
+    engine = admin_engine(fixture_db)
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        yield conn
+        transaction.rollback()
+    engine.dispose()
+
+
+def transcript(conn, chat_id, *, limit=50, before=(MAX, MAX), agent_ids=(), tz="UTC") -> pd.DataFrame:
+    return run_view(
+        conn,
+        introspect(conn),
+        "chat_transcript",
+        {
+            "chat_id": chat_id,
+            "agent_ids": list(agent_ids),
+            "before_ms": before[0],
+            "before_id": before[1],
+            "limit": limit,
+            "tz": tz,
+        },
+    )
+
+
+def expected_transcript(chat_id, agent_ids=()) -> pd.DataFrame:
+    frame = fx.messages()
+    frame = frame[frame["chat_id"] == chat_id]
+    if agent_ids:
+        frame = frame[frame["agent_id"].isin(agent_ids)]
+    return frame.sort_values(["stored_ms", "id"], ascending=False)
+
+
+@pytest.mark.parametrize("chat_id", [fx.PRIVATE_CHAT, fx.GROUP_CHAT, fx.OTHER_PRIVATE_CHAT])
+def test_transcript_lists_the_chat_newest_first_across_epoch_units(reader, chat_id):
+    got = transcript(reader, chat_id)
+    expected = expected_transcript(chat_id)
+    assert got["message_id"].tolist() == expected["message_id"].tolist()
+    assert got["sent_ms"].tolist() == expected["stored_ms"].tolist()
+    assert got["user_first_name"].tolist() == expected["user_first_name"].tolist()
+    assert got["content"].tolist() == expected["content"].tolist()
+    assert [list(a) for a in got["agent_ids"]] == [[a] for a in expected["agent_id"]]
+
+
+def test_transcript_pages_cover_every_message_once(reader):
+    expected = expected_transcript(fx.GROUP_CHAT)["message_id"].tolist()
+    seen, before = [], (MAX, MAX)
+    while True:
+        page = transcript(reader, fx.GROUP_CHAT, limit=3, before=before)
+        if page.empty:
+            break
+        seen += page["message_id"].tolist()
+        oldest = page.iloc[-1]
+        before = (int(oldest["sent_ms"]), int(oldest["message_row_id"]))
+    assert seen == expected
+
+
+def test_transcript_agent_filter(reader):
+    got = transcript(reader, fx.GROUP_CHAT, agent_ids=[fx.BETA, fx.GHOST])
+    expected = expected_transcript(fx.GROUP_CHAT, [fx.BETA, fx.GHOST])
+    assert got["message_id"].tolist() == expected["message_id"].tolist()
+
+
+def test_transcript_quotes_replies_and_says_when_the_replied_message_is_missing(scratch):
+    scratch.execute(
+        sa.text(
+            "insert into chat_messages (message_id, chat_id, user_id, user_first_name, role, content,"
+            " timestamp, reply_to_message_id, agent_id) values"
+            " (90, :chat, 502, 'Борис', 'user', 'answer to a lost one', :ts, 777, :agent)"
+        ),
+        {"chat": fx.GROUP_CHAT, "ts": _ms(fx.ANCHOR) - 1000, "agent": fx.ALPHA},
+    )
+    got = transcript(scratch, fx.GROUP_CHAT).set_index("message_id")
+    assert got.loc[90, "reply_missing"] and pd.isna(got.loc[90, "reply_content"])
+    assert got.loc[11, "reply_author"] == "Борис" and got.loc[11, "reply_content"] == "message 10"
+    assert not got.loc[11, "reply_missing"]
+    assert not got.loc[10, "reply_missing"]  # no reply at all
+
+
+def test_transcript_shows_a_message_stored_by_several_agents_once(scratch):
+    # The same Telegram message, seen by two agents of a group, is stored once per agent.
+    scratch.execute(
+        sa.text(
+            "insert into chat_messages (message_id, chat_id, user_id, user_first_name, role, content,"
+            " timestamp, agent_id) select message_id, chat_id, user_id, user_first_name, role, content,"
+            " timestamp, :agent from chat_messages where chat_id = :chat and message_id = 10"
+        ),
+        {"agent": fx.BETA, "chat": fx.GROUP_CHAT},
+    )
+    got = transcript(scratch, fx.GROUP_CHAT)
+    assert got["message_id"].tolist().count(10) == 1
+    assert sorted(got.set_index("message_id").loc[10, "agent_ids"]) == sorted([fx.ALPHA, fx.BETA])
+    assert len(got) == len(expected_transcript(fx.GROUP_CHAT))
+
+
+def test_transcript_of_an_unknown_chat_is_empty(reader):
+    assert transcript(reader, 424242).empty
+
+
+def test_chat_agents_match_independent_counts(reader):
+    got = view(reader, "chat_agents", chat_id=fx.GROUP_CHAT).set_index("agent_id")
+    frame = fx.messages()
+    frame = frame[frame["chat_id"] == fx.GROUP_CHAT]
+    counts = frame.groupby("agent_id").size()
+    assert got["n_messages"].to_dict() == counts.to_dict()
+    assert got.loc[fx.GHOST, "agent_name"] == fx.GHOST  # no agents row: the raw id
+    assert got.loc[fx.ALPHA, "agent_name"] == "Alpha"
+    last = frame.groupby("agent_id")["stored_ms"].max()
+    assert got.loc[fx.BETA, "last_at"] == pd.Timestamp(int(last[fx.BETA]), unit="ms")
+
+
+def test_chat_commands_match_independent_rows(reader):
+    start, end = fx.ANCHOR - timedelta(days=7), fx.ANCHOR
+    got = view(reader, "chat_commands", chat_id=fx.GROUP_CHAT, from_ms=_ms(start), to_ms=_ms(end))
+    commands = fx.commands()
+    expected = commands[
+        (commands["chat_id"] == fx.GROUP_CHAT)
+        & (commands["stored_ms"] >= _ms(start))
+        & (commands["stored_ms"] <= _ms(end))
+    ].sort_values("stored_ms", ascending=False)
+    assert got["command"].tolist() == [c.lstrip("/").lower() for c in expected["command"]]
+    assert got["duration_ms"].tolist() == [max(d, 0) for d in expected["duration"]]
+    assert got["success"].tolist() == expected["success"].tolist()

@@ -24,3 +24,8 @@ create index concurrently if not exists activity_hourly_by_agent
 -- An agent's newest hourly row: the settings page's last activity.
 create index concurrently if not exists message_hourly_agent_latest
     on lillo_dash.message_hourly (agent_id, hour_start desc) include (last_ms);
+
+-- Lillo documents no index on command_metrics by chat: the transcript's commands of one chat
+-- would read every command. The name says whose it is; `drop index` removes it without harm.
+create index concurrently if not exists lillo_dash_command_metrics_by_chat
+    on command_metrics (chat_id, timestamp);

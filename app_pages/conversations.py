@@ -1,0 +1,176 @@
+"""Conversations: open a chat and read its transcript — messages in order with author, role and
+time, the message each reply answers, commands at their time, paged so a long chat opens as fast
+as a short one. Opening a transcript is recorded in the audit log. Every text from the database is
+shown with st.text: never as Markdown or HTML."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import export, privacy, runtime, signin, store, transcript, ui, views
+from dashboard.config import load_settings
+from dashboard.filter_bar import current
+
+VIEWED_KEY = "_conversations_viewed_chats"
+TOP_CHAT_COLUMNS = {
+    "link": st.column_config.LinkColumn("Chat", display_text=r"chat=(-?\d+)"),
+    "chat_kind": st.column_config.TextColumn("Kind"),
+    "n_messages": st.column_config.NumberColumn("Messages", format="localized"),
+    "agent_names": st.column_config.TextColumn("Agents"),
+    "last_active_at": st.column_config.DatetimeColumn("Last active", format="YYYY-MM-DD HH:mm"),
+}
+
+user = signin.require_user()
+filters = current()
+config = signin.auth_config()
+st.title("Conversations")
+
+chat_id, problem = transcript.parse_chat_id(st.query_params.get("chat"))
+if problem:
+    st.warning(problem, icon=":material/error:")
+
+with st.form("open-chat", border=False):
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    typed = left.text_input("Chat id", value="" if chat_id is None else str(chat_id), max_chars=40)
+    if right.form_submit_button("Open chat", icon=":material/forum:"):
+        st.query_params["chat"] = typed.strip()
+        st.query_params.pop("before", None)
+        st.rerun()
+
+if chat_id is None:
+    st.subheader("Busiest chats in the range")
+    st.caption("Open one to read it. " + filters.describe())
+    ui.view_block(
+        "top_chats",
+        filters.view_params() | {"limit": 20},
+        lambda frame: ui.table(
+            frame.assign(link=[f"/conversations?chat={c}" for c in frame["chat_id"]]), TOP_CHAT_COLUMNS
+        ),
+        csv_parts=filters.export_parts(),
+    )
+    st.stop()
+
+try:
+    agents = views.fetch("chat_agents", chat_id=chat_id, tz=filters.tz).frame
+except views.ViewUnavailable as notice:
+    st.warning(str(notice), icon=":material/warning:")
+    st.stop()
+if agents.empty:
+    st.info(f"There is no chat {chat_id} in this database.", icon=":material/search_off:")
+    st.stop()
+
+# Reading a transcript is reading personal data: it is shown only once the audit log has it.
+viewed = st.session_state.setdefault(VIEWED_KEY, set())
+if chat_id not in viewed:
+    try:
+        store.record_view(runtime.writer(), config, user, "chat_messages", {"chat_id": chat_id})
+    except store.WriteRefused as refused:
+        st.warning(
+            f"{refused} The transcript is shown only when its viewing can be recorded.",
+            icon=":material/policy:",
+        )
+        st.stop()
+    viewed.add(chat_id)
+
+kind = "private chat" if chat_id > 0 else "group"
+st.subheader(f"Chat {chat_id} · {kind}")
+st.caption(
+    f"{int(agents['n_messages'].sum()):,} stored messages · first {agents['first_at'].min():%Y-%m-%d %H:%M}, "
+    f"last {agents['last_at'].max():%Y-%m-%d %H:%M} ({filters.tz})"
+)
+controls = st.columns([2, 1])
+labels = dict(zip(agents["agent_id"], agents["agent_name"], strict=True))
+chosen_agents = controls[0].multiselect(
+    "Agents in this chat",
+    list(labels),
+    format_func=labels.get,
+    placeholder="All agents",
+    key=f"agents-{chat_id}",
+)
+pseudonymised = controls[1].toggle(
+    "Pseudonymise people",
+    value=True,
+    disabled=not user.is_admin,
+    help="Names and usernames become stable pseudonyms. Only admins can turn this off.",
+    key="pseudonymise",
+)
+pseudonymised = pseudonymised or not user.is_admin
+key = privacy.deployment_key(config.cookie_key)
+
+cursor = transcript.parse_cursor(st.query_params.get("before"))
+params = {
+    "chat_id": chat_id,
+    "agent_ids": chosen_agents,
+    "limit": transcript.PAGE_SIZE,
+    "tz": filters.tz,
+} | (cursor.view_params() if cursor else transcript.NEWEST)
+try:
+    page = views.fetch("chat_transcript", **params).frame
+except views.ViewUnavailable as notice:
+    st.warning(str(notice), icon=":material/warning:")
+    st.stop()
+if page.empty:
+    st.info("No messages of these agents here.")
+    st.stop()
+if pseudonymised:
+    page = privacy.pseudonymise(key, page)
+
+newest_ms = int(page["sent_ms"].max()) if cursor else transcript.MAX_BIGINT
+commands = views.fetch(
+    "chat_commands", chat_id=chat_id, from_ms=int(page["sent_ms"].min()), to_ms=newest_ms, tz=filters.tz
+).frame
+
+navigation = st.columns(3)
+oldest = page.iloc[-1]
+if len(page) == transcript.PAGE_SIZE and navigation[0].button(
+    "Older messages", icon=":material/arrow_upward:"
+):
+    st.query_params["before"] = transcript.Cursor(
+        int(oldest["sent_ms"]), int(oldest["message_row_id"]) - 1
+    ).to_query()
+    st.rerun()
+if cursor and navigation[1].button("Newest messages", icon=":material/arrow_downward:"):
+    st.query_params.pop("before", None)
+    st.rerun()
+
+
+def _author(row: dict) -> str:
+    name = row["user_first_name"] or "(no name)"
+    return f"{name} (@{row['username']})" if row.get("username") else name
+
+
+for kind_of, row in transcript.interleaved(page, commands):
+    if kind_of == "command":
+        outcome = "ok" if row["success"] else "failed"
+        when = f"{row['sent_at']:%Y-%m-%d %H:%M:%S}"
+        line = f"⚙ /{row['command']} · {when} · {row['duration_ms']:,} ms · {outcome}"
+        if not row["success"] and row["error"]:
+            line += f": {row['error']}"
+        st.text(line)
+        continue
+    role = "assistant" if row["role"] == "assistant" else "user"
+    with st.chat_message(role):
+        agents_text = ", ".join(labels.get(a, a) for a in row["agent_ids"])
+        st.text(f"{_author(row)} · {row['role']} · {row['sent_at']:%Y-%m-%d %H:%M:%S} · {agents_text}")
+        if row["reply_to_message_id"] is not None and not pd.isna(row["reply_to_message_id"]):
+            with st.container(border=True):
+                if row["reply_missing"]:
+                    st.text("↪ replies to a message that is not stored")
+                else:
+                    st.text(f"↪ {row['reply_author']}: {row['reply_content']}")
+                    if st.button("Show it", key=f"reply-{row['message_row_id']}", type="tertiary"):
+                        target = transcript.Cursor(int(row["reply_sent_ms"]), int(row["reply_row_id"]))
+                        st.query_params["before"] = target.to_query()
+                        st.rerun()
+        st.text(row["content"])
+
+st.caption(f"Showing {len(page)} messages and {len(commands)} commands, oldest first.")
+export.download_button(
+    "chat_transcript",
+    params | transcript.NEWEST | {"limit": load_settings().export_row_cap},
+    {
+        "chat": str(chat_id),
+        "agents": "+".join(chosen_agents),
+        "pseudonymised": "yes" if pseudonymised else "no",
+    },
+    transform=(lambda row: privacy.pseudonymise_row(key, row)) if pseudonymised else None,
+)
