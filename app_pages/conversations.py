@@ -1,4 +1,5 @@
-"""Conversations: open a chat and read its transcript — messages in order with author, role and
+"""Conversations: the range's activity (people's and agents' messages over time, hour of the
+week), the busiest chats, and a chat's transcript — messages in order with author, role and
 time, the message each reply answers, commands at their time, paged so a long chat opens as fast
 as a short one. Opening a transcript is recorded in the audit log. Every text from the database is
 shown with st.text: never as Markdown or HTML."""
@@ -6,7 +7,7 @@ shown with st.text: never as Markdown or HTML."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import export, privacy, runtime, signin, store, transcript, ui, views
+from dashboard import charts, export, privacy, runtime, signin, store, transcript, ui, views
 from dashboard.config import load_settings
 from dashboard.filter_bar import current
 
@@ -37,15 +38,36 @@ with st.form("open-chat", border=False):
         st.rerun()
 
 if chat_id is None:
+    params, csv_parts = filters.view_params(), filters.export_parts()
+    st.caption(filters.describe())
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Messages by people and agents")
+        ui.view_block(
+            "messages_per_bucket",
+            params,
+            lambda frame: st.plotly_chart(
+                charts.messages_by_role(frame, bucket=filters.bucket, tz=filters.tz), width="stretch"
+            ),
+            csv_parts=csv_parts,
+        )
+    with right:
+        st.subheader("When people talk")
+        ui.view_block(
+            "activity_heatmap",
+            params,
+            lambda frame: st.plotly_chart(charts.hour_of_week_heatmap(frame, tz=filters.tz), width="stretch"),
+            csv_parts=csv_parts,
+        )
     st.subheader("Busiest chats in the range")
-    st.caption("Open one to read it. " + filters.describe())
+    st.caption("Open one to read it.")
     ui.view_block(
         "top_chats",
-        filters.view_params() | {"limit": 20},
+        params | {"limit": 20},
         lambda frame: ui.table(
             frame.assign(link=[f"/conversations?chat={c}" for c in frame["chat_id"]]), TOP_CHAT_COLUMNS
         ),
-        csv_parts=filters.export_parts(),
+        csv_parts=csv_parts,
     )
     st.stop()
 
@@ -73,9 +95,10 @@ if chat_id not in viewed:
 
 kind = "private chat" if chat_id > 0 else "group"
 st.subheader(f"Chat {chat_id} · {kind}")
+first_at, last_at = agents["chat_first_at"].min(), agents["last_at"].max()
 st.caption(
-    f"{int(agents['n_messages'].sum()):,} stored messages · first {agents['first_at'].min():%Y-%m-%d %H:%M}, "
-    f"last {agents['last_at'].max():%Y-%m-%d %H:%M} ({filters.tz})"
+    f"{int(agents['n_messages'].sum()):,} stored messages · first {first_at:%Y-%m-%d %H:%M}, "
+    f"last {last_at:%Y-%m-%d %H:%M} ({filters.tz})"
 )
 controls = st.columns([2, 1])
 labels = dict(zip(agents["agent_id"], agents["agent_name"], strict=True))
@@ -116,7 +139,12 @@ if pseudonymised:
 
 newest_ms = int(page["sent_ms"].max()) if cursor else transcript.MAX_BIGINT
 commands = views.fetch(
-    "chat_commands", chat_id=chat_id, from_ms=int(page["sent_ms"].min()), to_ms=newest_ms, tz=filters.tz
+    "chat_commands",
+    chat_id=chat_id,
+    from_ms=int(page["sent_ms"].min()),
+    to_ms=newest_ms,
+    tz=filters.tz,
+    limit=transcript.MAX_COMMANDS_PER_PAGE,
 ).frame
 
 navigation = st.columns(3)

@@ -55,3 +55,54 @@ def commands_per_bucket(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figu
     )
     figure.update_layout(barmode="stack")
     return _themed(figure, x_title=time_axis_title(bucket, tz), y_title="Commands")
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def messages_by_role(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
+    """Stacked bars: messages per time bucket, people's and agents' apart (from messages_per_bucket)."""
+    totals = frame.groupby("bucket_start", as_index=False)[["n_user_messages", "n_assistant_messages"]].sum()
+    other = frame.groupby("bucket_start")["n_messages"].sum().values - totals[
+        ["n_user_messages", "n_assistant_messages"]
+    ].sum(axis=1)
+    long = pd.concat(
+        [
+            totals.assign(role="people", n=totals["n_user_messages"]),
+            totals.assign(role="agents", n=totals["n_assistant_messages"]),
+            totals.assign(role="other (e.g. system)", n=other),
+        ]
+    )
+    long = long[long["n"] > 0]
+    figure = px.bar(
+        long,
+        x="bucket_start",
+        y="n",
+        color="role",
+        color_discrete_sequence=PALETTE,
+        labels={"n": "Messages", "bucket_start": "", "role": ""},
+    )
+    return _themed(figure, x_title=time_axis_title(bucket, tz), y_title="Messages")
+
+
+def hour_of_week_heatmap(frame: pd.DataFrame, *, tz: str) -> go.Figure:
+    """Messages per weekday and hour of day, all 7 by 24 cells drawn (0 when empty)."""
+    grid = (
+        frame.pivot_table(index="weekday", columns="hour_of_day", values="n_messages", aggfunc="sum")
+        .reindex(index=range(1, 8), columns=range(24))
+        .fillna(0)
+    )
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.values,
+            x=[f"{hour:02d}" for hour in range(24)],
+            y=list(WEEKDAYS),
+            colorscale="Blues",
+            hovertemplate="%{y} %{x}:00 — %{z:,} messages<extra></extra>",
+            colorbar=dict(title=dict(text="Messages")),
+        )
+    )
+    figure = _themed(figure, x_title=f"Hour of day ({tz})", y_title="")
+    figure.update_yaxes(autorange="reversed", rangemode=None)
+    figure.update_layout(hovermode="closest", height=300)
+    return figure

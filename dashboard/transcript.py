@@ -10,6 +10,8 @@ import pandas as pd
 
 MAX_BIGINT = 2**63 - 1
 PAGE_SIZE = 50
+# Commands shown between one page's messages; a bot spamming commands cannot flood the page.
+MAX_COMMANDS_PER_PAGE = 500
 _CURSOR = re.compile(r"(\d{1,19})-(\d{1,19})")
 
 

@@ -178,9 +178,11 @@ def test_viewer_opens_a_transcript_and_exports_it(server, page):
     page.goto(f"{server}/conversations?range=all")
     page.get_by_role("heading", name="Conversations").wait_for(timeout=120_000)
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
+    page.locator('[data-testid="stPlotlyChart"] .main-svg').nth(1).wait_for(timeout=60_000)
+    _screenshot(page, "conversations")
     # Table cells are drawn on a canvas: the busiest chat's id comes from the table's CSV.
     with page.expect_download() as download:
-        page.get_by_text("Download CSV").first.click()
+        page.locator(".st-key-csv-top_chats").get_by_text("Download CSV").first.click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     chats = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
     chat_id = chats[0]["chat_id"]

@@ -167,6 +167,7 @@ def page_text(at: AppTest) -> str:
 def test_without_a_chat_the_busiest_chats_link_to_their_transcripts(conversations):
     at = conversations(range="all")
     assert not at.exception
+    assert len(at.get("plotly_chart")) == 2  # people's and agents' messages; the hour-of-week heatmap
     links = at.dataframe[0].value["link"].tolist()
     assert f"/conversations?chat={fx.GROUP_CHAT}" in links
 

@@ -51,6 +51,7 @@ def hour_aligned(**overrides) -> dict:
         "agent_ids": [],
         "tz": "UTC",
         "bucket": "day",
+        "chat_id": fx.GROUP_CHAT,
         "limit": 10,
     }
     return base | overrides

@@ -481,6 +481,7 @@ def test_chat_agents_match_independent_counts(reader):
     assert got.loc[fx.ALPHA, "agent_name"] == "Alpha"
     last = frame.groupby("agent_id")["stored_ms"].max()
     assert got.loc[fx.BETA, "last_at"] == pd.Timestamp(int(last[fx.BETA]), unit="ms")
+    assert set(got["chat_first_at"]) == {pd.Timestamp(int(frame["stored_ms"].min()), unit="ms")}
 
 
 def test_chat_commands_match_independent_rows(reader):
@@ -495,3 +496,22 @@ def test_chat_commands_match_independent_rows(reader):
     assert got["command"].tolist() == [c.lstrip("/").lower() for c in expected["command"]]
     assert got["duration_ms"].tolist() == [max(d, 0) for d in expected["duration"]]
     assert got["success"].tolist() == expected["success"].tolist()
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Tokyo", "America/Los_Angeles"])
+@pytest.mark.parametrize("agent_ids", [[], [fx.BETA]])
+def test_activity_heatmap_matches_independent_counts(reader, tz, agent_ids):
+    got = view(reader, "activity_heatmap", tz=tz, agent_ids=agent_ids)
+    messages = in_range(fx.messages(), START, fx.ANCHOR)
+    if agent_ids:
+        messages = messages[messages["agent_id"].isin(agent_ids)]
+    local = pd.to_datetime(messages["stored_ms"], unit="ms", utc=True).dt.tz_convert(tz)
+    expected = (
+        messages.assign(weekday=local.dt.day_of_week + 1, hour_of_day=local.dt.hour)
+        .groupby(["weekday", "hour_of_day"])
+        .agg(n_messages=("role", "size"), n_user_messages=("role", lambda r: int((r == "user").sum())))
+        .reset_index()
+    )
+    assert got[["weekday", "hour_of_day", "n_messages", "n_user_messages"]].astype(int).values.tolist() == (
+        expected.astype(int).values.tolist()
+    )
