@@ -27,7 +27,7 @@ st.title("Conversations")
 
 chat_id, problem = transcript.parse_chat_id(st.query_params.get("chat"))
 if problem:
-    st.warning(problem, icon=":material/error:")
+    st.warning(ui.plain(problem), icon=":material/error:")
 
 with st.form("open-chat", border=False):
     left, right = st.columns([3, 1], vertical_alignment="bottom")

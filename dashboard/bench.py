@@ -40,6 +40,7 @@ import os
 import random
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -626,6 +627,26 @@ def refresh_ms(url: str, n_messages: int = REFRESH_NEW_MESSAGES) -> float:
     return elapsed
 
 
+EXPORT_ROWS = 1_000_000
+EXPORT_MEMORY_BUDGET_MB = 200
+
+
+def export_memory(url: str, rows: int = EXPORT_ROWS) -> dict:
+    """A CSV export of `rows` messages (the busiest chat's transcript) through the app's export
+    path, in a fresh process: rows written, file size, seconds and the rise of peak memory."""
+    found = subprocess.run(
+        [sys.executable, "-m", "dashboard.export_probe", url, str(rows)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")},
+    )
+    if found.returncode != 0:
+        raise BenchError(f"the export probe failed: {found.stderr.strip().splitlines()[-1:]}")
+    return json.loads(found.stdout.strip().splitlines()[-1])
+
+
 def budget_checks(results: dict) -> list[Budget]:
     rows = results["views"]
     checks = [
@@ -663,6 +684,10 @@ def budget_checks(results: dict) -> list[Budget]:
     if refresh is not None:
         label = f"refresh after {REFRESH_NEW_MESSAGES:,} new messages ≤ {REFRESH_BUDGET_MS:,} ms"
         checks.append(Budget(label, refresh <= REFRESH_BUDGET_MS, f"{refresh:,.0f} ms"))
+    if (exported := results.get("export")) is not None:
+        label = f"CSV export of {exported['rows']:,} rows raises memory ≤ {EXPORT_MEMORY_BUDGET_MB} MB"
+        ok = exported["rss_increase_mb"] <= EXPORT_MEMORY_BUDGET_MB
+        checks.append(Budget(label, ok, f"{exported['rss_increase_mb']:,.0f} MB"))
     rss = results["server_rss_mb"]
     label = f"server_rss_mb ≤ {SERVER_RSS_BUDGET_MB}"
     if rss is None:
@@ -695,6 +720,11 @@ def markdown(results: dict, checks: list[Budget]) -> str:
     lines += ["", f"Server RSS: {'not measured' if rss is None else f'{rss:,.0f} MB'}"]
     if (refresh := results.get("refresh_10k_ms")) is not None:
         lines.append(f"Refresh after {REFRESH_NEW_MESSAGES:,} new messages: {refresh:,.0f} ms")
+    if (exported := results.get("export")) is not None:
+        lines.append(
+            f"CSV export of {exported['rows']:,} rows ({exported['file_mb']:,.0f} MB): "
+            f"{exported['seconds']:,.1f} s, peak memory +{exported['rss_increase_mb']:,.0f} MB"
+        )
     lines.append("")
     lines += [f"- {note}" for note in results["notes"]]
     lines.append("")
@@ -760,6 +790,8 @@ def run(
     results = results_for(scale, view_rows, page_rows, rss, notes)
     progress(f"Timing a refresh after {REFRESH_NEW_MESSAGES:,} new messages (rolled back)…")
     results["refresh_10k_ms"] = round(refresh_ms(url), 1)
+    progress(f"Exporting {EXPORT_ROWS:,} rows to CSV in a fresh process…")
+    results["export"] = export_memory(url)
     checks = budget_checks(results)
     results["budgets"] = [asdict(check) for check in checks]
     path = json_path or default_json_path(scale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -74,9 +75,18 @@ def format_delta(current: float | None, previous: float | None, *, as_points: bo
     return f"{(current - previous) / previous * 100:+.1f}%"
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+
+
+def plain(text: str) -> str:
+    """`text` escaped for Streamlit's Markdown elements: a notice that quotes a URL parameter
+    cannot become a link, an emphasis, an icon or HTML."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
 def show_notices(notices: tuple[str, ...] | list[str]) -> None:
     for notice in notices:
-        st.info(notice, icon=":material/info:")
+        st.info(plain(notice), icon=":material/info:")
 
 
 @dataclass(frozen=True)

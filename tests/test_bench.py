@@ -132,3 +132,13 @@ def test_refresh_timing_leaves_the_data_unchanged(bench_db):
     with engine.connect() as conn:
         assert conn.execute(count).scalar_one() == before
     engine.dispose()
+
+
+def test_export_probe_exports_through_the_app_path_in_a_fresh_process(bench_db):
+    found = bench.export_memory(bench_db, rows=300)
+    assert found["rows"] == 300
+    assert found["file_mb"] > 0 and found["seconds"] >= 0 and found["rss_increase_mb"] >= 0
+    checks = bench.budget_checks(
+        bench.results_for(20_000, [], [], None, []) | {"export": found, "refresh_10k_ms": None}
+    )
+    assert any(check.budget.startswith("CSV export of 300 rows") for check in checks)
