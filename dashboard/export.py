@@ -5,7 +5,8 @@ The file is written when the person clicks the button: the view runs again throu
 cursor, rows go through the csv module into a temporary file that spills to disk past a few MB, so
 a million-row export never holds its rows in memory as Python objects; the finished file is then
 handed to Streamlit, which serves downloads from memory. The first lines are `#` comments saying
-what the file holds (view, filters, as-of time, row cap); a last one says when the cap cut it short. Text cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or
+what the file holds (view, filters, as-of time, row cap); a last one says when the cap cut it
+short. Text cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or
 carriage return) get a leading apostrophe, so a hostile chat message cannot become a formula.
 """
 
