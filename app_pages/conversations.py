@@ -37,7 +37,56 @@ with st.form("open-chat", border=False):
         st.query_params.pop("before", None)
         st.rerun()
 
+
+def _search(text: str) -> None:
+    """Messages containing `text`, newest first, each with a snippet and a way into its chat."""
+    pattern, note = transcript.search_pattern(text)
+    if note:
+        st.info(ui.plain(note), icon=":material/info:")
+    if pattern is None:
+        return
+    query = " ".join(text.replace("\x00", "").split())[: transcript.MAX_QUERY]
+    try:
+        hits = views.fetch(
+            "message_search",
+            pattern=pattern,
+            scan_rows=transcript.SEARCH_SCAN_ROWS,
+            limit=transcript.SEARCH_LIMIT,
+            agent_ids=list(filters.agent_ids),
+            tz=filters.tz,
+        ).frame
+    except views.ViewUnavailable as notice:
+        st.warning(ui.plain(str(notice)), icon=":material/warning:")
+        return
+    st.caption(
+        f"Searched the newest {transcript.SEARCH_SCAN_ROWS:,} messages"
+        f"{' of the chosen agents' if filters.agent_ids else ''}; {len(hits)} found"
+        f"{f' (the newest {transcript.SEARCH_LIMIT})' if len(hits) == transcript.SEARCH_LIMIT else ''}."
+    )
+    if st.session_state.get("pseudonymise", True) or not user.is_admin:
+        hits = privacy.pseudonymise(privacy.deployment_key(config.cookie_key), hits)
+    for hit in hits.to_dict("records"):
+        with st.container(border=True):
+            author = hit["user_first_name"] or "(no name)"
+            st.text(f"{author} · {hit['role']} · {hit['sent_at']:%Y-%m-%d %H:%M} · chat {hit['chat_id']}")
+            before, match, after = transcript.snippet(hit["content"], query)
+            st.markdown(ui.plain(before) + (f"**{ui.plain(match)}**" if match else "") + ui.plain(after))
+            if st.button("Open in its chat", key=f"hit-{hit['message_row_id']}", type="tertiary"):
+                st.query_params["chat"] = str(hit["chat_id"])
+                st.query_params["before"] = transcript.Cursor(
+                    int(hit["sent_ms"]), int(hit["message_row_id"])
+                ).to_query()
+                st.query_params.pop("q", None)
+                st.rerun()
+
+
 if chat_id is None:
+    asked = st.text_input("Search messages", value=st.query_params.get("q", ""), max_chars=10_000)
+    if asked.strip():
+        st.query_params["q"] = asked[: transcript.MAX_QUERY]
+        _search(asked)
+    else:
+        st.query_params.pop("q", None)
     params, csv_parts = filters.view_params(), filters.export_parts()
     st.caption(filters.describe())
     left, right = st.columns(2)

@@ -72,6 +72,9 @@ EXTRA_PARAMS = {
     "before_id": 2**63 - 1,
     "from_ms": 0,
     "to_ms": 2**63 - 1,
+    # A search for a word the demo's messages hold, over the page's bounded scan.
+    "pattern": "%price%",
+    "scan_rows": 200_000,
 }
 
 VIEW_COLD_BUDGET_MS = {"30d": 300, "all": 1_000}

@@ -71,3 +71,40 @@ def interleaved(messages: pd.DataFrame, commands: pd.DataFrame) -> list[tuple[st
         (int(r["sent_ms"]), 1, int(r["command_row_id"]), "command", r) for r in commands.to_dict("records")
     ]
     return [(kind, row) for *_, kind, row in sorted(items, key=lambda item: item[:3])]
+
+
+# --- Search ---------------------------------------------------------------------------------------
+
+MAX_QUERY = 200
+SEARCH_SCAN_ROWS = 200_000
+SEARCH_LIMIT = 50
+_LIKE_SPECIAL = re.compile(r"([\\%_])")
+
+
+def search_pattern(text: str | None) -> tuple[str | None, str | None]:
+    """(ILIKE pattern, None) for a search text; (None, why) when there is nothing to search for.
+    %, _ and backslashes match themselves; NUL characters, which PostgreSQL text cannot hold,
+    are dropped; at most MAX_QUERY characters count."""
+    cleaned = " ".join((text or "").replace("\x00", "").split())
+    if not cleaned:
+        return None, None
+    if not any(ch.isalnum() for ch in cleaned):
+        return None, "Type some letters or digits to search for: punctuation alone matches almost everything."
+    note = f"Only the first {MAX_QUERY} characters were searched for." if len(cleaned) > MAX_QUERY else None
+    return "%" + _LIKE_SPECIAL.sub(r"\\\1", cleaned[:MAX_QUERY]) + "%", note
+
+
+def snippet(content: str, query: str, width: int = 80) -> tuple[str, str, str]:
+    """(before, match, after) around the first case-insensitive occurrence of `query` in `content`,
+    at most `width` characters on each side; the whole start when it does not occur."""
+    position = content.lower().find(query.lower())
+    if position < 0:
+        return content[: 2 * width], "", ""
+    end = position + len(query)
+    before = content[max(0, position - width) : position]
+    after = content[end : end + width]
+    return (
+        ("…" if position > width else "") + before,
+        content[position:end],
+        after + ("…" if end + width < len(content) else ""),
+    )

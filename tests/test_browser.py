@@ -203,6 +203,28 @@ def test_viewer_opens_a_transcript_and_exports_it(server, page):
     assert rows and all(r["role"] == "assistant" or r["user_first_name"].startswith("Person ") for r in rows)
 
 
+def test_viewer_searches_opens_the_hit_in_its_chat_and_exports_it(server, page):
+    page.goto(f"{server}/conversations")
+    page.get_by_role("heading", name="Conversations").wait_for(timeout=120_000)
+    page.get_by_label("Search messages").fill("price")
+    page.get_by_label("Search messages").press("Enter")
+    page.get_by_role("button", name="Open in its chat").first.wait_for(timeout=60_000)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
+    assert "q=price" in page.url
+    _screenshot(page, "search")
+    page.get_by_role("button", name="Open in its chat").first.click()
+    page.locator('[data-testid="stChatMessage"]').first.wait_for(timeout=60_000)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
+    assert "chat=" in page.url and "before=" in page.url
+    # The hit is the newest message of the page: the last one shown.
+    assert "price" in page.locator('[data-testid="stChatMessage"]').last.inner_text().lower()
+    with page.expect_download() as download:
+        page.locator(".st-key-csv-chat_transcript").get_by_text("Download CSV").first.click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO("\n".join(exported.split("\n")[3:]))))
+    assert rows and {"message_id", "content", "sent_at"} <= set(rows[0])
+
+
 def _sign_in_form_only(page) -> None:
     page.get_by_role("button", name="Sign in").wait_for(timeout=120_000)
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)

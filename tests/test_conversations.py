@@ -223,3 +223,49 @@ def test_older_messages_page_back(conversations, monkeypatch):
     assert not at.exception
     assert at.query_params.get("before")
     assert page_text(at) != first
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern", "note"),
+    [
+        ("price", "%price%", None),
+        ("  Привет   мир ", "%Привет мир%", None),
+        ("100%_\\", "%100\\%\\_\\\\%", None),
+        ("a\x00b", "%ab%", None),
+        ("?!...", None, "punctuation alone"),
+        ("   ", None, None),
+        ("x" * 10_000, "%" + "x" * transcript.MAX_QUERY + "%", "first 200 characters"),
+        ("日本語とEnglish", "%日本語とEnglish%", None),
+    ],
+)
+def test_search_texts(text, pattern, note):
+    found, why = transcript.search_pattern(text)
+    assert found == pattern
+    assert (why is None) if note is None else (note in why)
+
+
+def test_snippet_marks_the_first_match_case_insensitively():
+    before, match, after = transcript.snippet("Hello World, hello world", "WORLD", width=3)
+    assert (before, match, after) == ("…lo ", "World", ", h…")
+    assert transcript.snippet("no hit here", "zzz") == ("no hit here", "", "")
+
+
+def test_search_on_the_page_shows_escaped_snippets_and_opens_the_chat(conversations):
+    at = conversations("viewer", q="javascript:alert")
+    assert not at.exception
+    snippets = [m.value for m in at.markdown if "javascript" in m.value]
+    assert len(snippets) == 1
+    assert "\\<script\\>" in snippets[0] and "<script>" not in snippets[0] and "](" not in snippets[0]
+    assert "Борис" not in "\n".join(str(t.value) for t in at.text)  # pseudonyms in results too
+    at = next(b for b in at.button if b.label == "Open in its chat").click().run()
+    assert not at.exception
+    assert at.query_params.get("chat") == [str(fx.GROUP_CHAT)] or at.query_params.get("chat") == str(
+        fx.GROUP_CHAT
+    )
+    assert HOSTILE in page_text(at)
+
+
+@pytest.mark.parametrize("q", ["%%%", "x" * 10_000, "\x00", "'; drop table chat_messages; --"])
+def test_odd_searches_give_notices_not_tracebacks(conversations, q):
+    at = conversations("viewer", q=q)
+    assert not at.exception

@@ -515,3 +515,65 @@ def test_activity_heatmap_matches_independent_counts(reader, tz, agent_ids):
     assert got[["weekday", "hour_of_day", "n_messages", "n_user_messages"]].astype(int).values.tolist() == (
         expected.astype(int).values.tolist()
     )
+
+
+# --- Search -------------------------------------------------------------------------------------------
+
+
+def search(conn, text, *, scan_rows=1_000_000, limit=50, agent_ids=()) -> pd.DataFrame:
+    from dashboard.transcript import search_pattern
+
+    pattern, _ = search_pattern(text)
+    return run_view(
+        conn,
+        introspect(conn),
+        "message_search",
+        {
+            "pattern": pattern,
+            "scan_rows": scan_rows,
+            "limit": limit,
+            "agent_ids": list(agent_ids),
+            "tz": "UTC",
+        },
+    )
+
+
+@pytest.mark.parametrize("text", ["message 1", "MESSAGE 2", "ssage 3"])
+def test_search_finds_substrings_case_insensitively_newest_first(reader, text):
+    got = search(reader, text)
+    messages = fx.messages()
+    expected = messages[messages["content"].str.lower().str.contains(text.lower(), regex=False)]
+    assert got["message_row_id"].tolist() == sorted(expected["id"], reverse=True)
+
+
+def test_search_treats_like_characters_literally(scratch):
+    rows = ["100% sure", "100x sure", "a_b", "axb", "back\\slash", "backslash", "quote 'it' \"now\""]
+    for i, content in enumerate(rows):
+        scratch.execute(
+            sa.text(
+                "insert into chat_messages (message_id, chat_id, user_id, user_first_name, role, content,"
+                " timestamp, agent_id) values (:mid, 77, 1, 'x', 'user', :content, :ts, :agent)"
+            ),
+            {"mid": 900 + i, "content": content, "ts": _ms(fx.ANCHOR) - i, "agent": fx.ALPHA},
+        )
+    for text, expected in [
+        ("100%", ["100% sure"]),
+        ("a_b", ["a_b"]),
+        ("back\\slash", ["back\\slash"]),
+        ("'it' \"now\"", ["quote 'it' \"now\""]),
+    ]:
+        assert search(scratch, text)["content"].tolist() == expected, text
+
+
+def test_search_scan_is_bounded_to_the_newest_rows_and_filters_agents(reader):
+    messages = fx.messages()
+    newest_three = sorted(messages["id"], reverse=True)[:3]
+    got = search(reader, "message", scan_rows=3)
+    assert got["message_row_id"].tolist() == newest_three
+    only_beta = search(reader, "message", agent_ids=[fx.BETA])
+    assert set(only_beta["agent_id"]) == {fx.BETA}
+    assert len(only_beta) == int((messages["agent_id"] == fx.BETA).sum())
+    assert (
+        search(reader, "message", limit=2)["message_row_id"].tolist()
+        == sorted(messages["id"], reverse=True)[:2]
+    )
