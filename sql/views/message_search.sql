@@ -6,16 +6,12 @@
 -- Without a text index the scan is bounded; the page says how far back it looked.
 -- params: :pattern, :scan_rows, :limit, :agent_ids, :tz
 -- requires: chat_messages(id, message_id, chat_id, user_id, user_first_name, username, role, content, timestamp, agent_id)
-with bounds as (
-    select coalesce(max(m.id), 0) - :scan_rows as after_id
-    from chat_messages as m
-),
-
-hits as (
+with hits as (
+    -- The bound is a scalar subquery, so the plan walks the primary key back from the newest row
+    -- and stops at it, instead of reading the whole table.
     select m.*
     from chat_messages as m
-    cross join bounds as b
-    where m.id > b.after_id
+    where m.id > (select coalesce(max(newest.id), 0) from chat_messages as newest) - :scan_rows
       and m.content ilike :pattern
       and (cardinality(cast(:agent_ids as text[])) = 0 or m.agent_id = any(cast(:agent_ids as text[])))
     order by m.id desc
