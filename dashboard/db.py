@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from psycopg import sql as psql
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -36,28 +37,39 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def reader_engine(url: str, *, statement_timeout_ms: int) -> sa.Engine:
-    """A pooled engine whose sessions are read-only with a statement timeout."""
-    engine = sa.create_engine(
+def _pooled_engine(url: str, *, pool_size: int, max_overflow: int, application_name: str) -> sa.Engine:
+    return sa.create_engine(
         normalise_url(url),
-        pool_size=POOL_SIZE,
-        max_overflow=POOL_OVERFLOW,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         pool_timeout=POOL_TIMEOUT_S,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "lillo-dashboard-reader"},
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": application_name},
+    )
+
+
+def _set_statement_timeout(cur, statement_timeout_ms: int) -> None:
+    # SET cannot take bind parameters; set_config() can, and keeps the timeout a bound value.
+    cur.execute("select set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))
+
+
+def reader_engine(url: str, *, statement_timeout_ms: int) -> sa.Engine:
+    """A pooled engine whose sessions are read-only with a statement timeout."""
+    engine = _pooled_engine(
+        url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, application_name="lillo-dashboard-reader"
     )
 
     @event.listens_for(engine, "connect")
     def _read_only_session(dbapi_conn, _record):
-        # SET cannot take bind parameters; set_config() can, and keeps the timeout a bound value.
         with dbapi_conn.cursor() as cur:
-            cur.execute("select set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))
+            _set_statement_timeout(cur, statement_timeout_ms)
             cur.execute("set session characteristics as transaction read only")
             # With the dashboard installed, reads run as its reader role, so the database itself
             # refuses writes and the agents credentials column whatever the login role may do.
             cur.execute(_CAN_BECOME_SQL, (READER_ROLE,))
             if cur.fetchone()[0]:
-                cur.execute(f"set role {READER_ROLE}")  # a constant, never input
+                # SET takes no bind parameters: the name goes in quoted as an identifier.
+                cur.execute(psql.SQL("set role {}").format(psql.Identifier(READER_ROLE)))
         dbapi_conn.commit()
 
     return engine
@@ -76,19 +88,12 @@ _CAN_BECOME_SQL = (
 def writer_engine(url: str, *, statement_timeout_ms: int) -> sa.Engine:
     """A small pool for the write path (dashboard.store), which sets the writer role per
     transaction itself."""
-    engine = sa.create_engine(
-        normalise_url(url),
-        pool_size=2,
-        max_overflow=2,
-        pool_timeout=POOL_TIMEOUT_S,
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "lillo-dashboard-writer"},
-    )
+    engine = _pooled_engine(url, pool_size=2, max_overflow=2, application_name="lillo-dashboard-writer")
 
     @event.listens_for(engine, "connect")
     def _bounded_session(dbapi_conn, _record):
         with dbapi_conn.cursor() as cur:
-            cur.execute("select set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))
+            _set_statement_timeout(cur, statement_timeout_ms)
         dbapi_conn.commit()
 
     return engine

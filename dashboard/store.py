@@ -20,6 +20,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from psycopg import sql as psql
 
 from dashboard import auth
 from dashboard.config import SQL_DIR
@@ -212,7 +213,8 @@ def _become_writer(conn: sa.Connection) -> None:
             f"The database user {login!r} may not act as {WRITER_ROLE}. Run `python -m dashboard install` "
             f"as this user, or `grant {WRITER_ROLE} to {login}`."
         )
-    conn.exec_driver_sql(f"set local role {WRITER_ROLE}")  # a constant, never input
+    statement = psql.SQL("set local role {}").format(psql.Identifier(WRITER_ROLE))
+    conn.connection.driver_connection.execute(statement)
 
 
 def apply(
