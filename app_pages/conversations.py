@@ -92,20 +92,18 @@ if chat_id is None:
     left, right = st.columns(2)
     with left:
         st.subheader("Messages by people and agents")
-        ui.view_block(
+        ui.chart_block(
             "messages_per_bucket",
             params,
-            lambda frame: st.plotly_chart(
-                charts.messages_by_role(frame, bucket=filters.bucket, tz=filters.tz), width="stretch"
-            ),
+            lambda frame: charts.messages_by_role(frame, bucket=filters.bucket, tz=filters.tz),
             csv_parts=csv_parts,
         )
     with right:
         st.subheader("When people talk")
-        ui.view_block(
+        ui.chart_block(
             "activity_heatmap",
             params,
-            lambda frame: st.plotly_chart(charts.hour_of_week_heatmap(frame, tz=filters.tz), width="stretch"),
+            lambda frame: charts.hour_of_week_heatmap(frame, tz=filters.tz),
             csv_parts=csv_parts,
         )
     st.subheader("Busiest chats in the range")

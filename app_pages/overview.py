@@ -51,22 +51,18 @@ ui.kpi_row("command_kpis", params, COMMAND_TILES, compare=filters.has_previous_p
 left, right = st.columns(2)
 with left:
     st.subheader("Messages by agent")
-    ui.view_block(
+    ui.chart_block(
         "messages_per_bucket",
         params,
-        lambda frame: st.plotly_chart(
-            charts.messages_per_bucket(frame, bucket=filters.bucket, tz=filters.tz), width="stretch"
-        ),
+        lambda frame: charts.messages_per_bucket(frame, bucket=filters.bucket, tz=filters.tz),
         csv_parts=csv_parts,
     )
 with right:
     st.subheader("Commands, failures in red")
-    ui.view_block(
+    ui.chart_block(
         "commands_per_bucket",
         params,
-        lambda frame: st.plotly_chart(
-            charts.commands_per_bucket(frame, bucket=filters.bucket, tz=filters.tz), width="stretch"
-        ),
+        lambda frame: charts.commands_per_bucket(frame, bucket=filters.bucket, tz=filters.tz),
         csv_parts=csv_parts,
     )
 

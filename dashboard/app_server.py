@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,6 +17,17 @@ from collections.abc import Iterator
 from dashboard.config import PROJECT_ROOT
 
 START_TIMEOUT_S = 180
+# Debian's chromium, driven by Playwright (its own browser download does not work here).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class AppServerError(RuntimeError):

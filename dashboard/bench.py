@@ -86,16 +86,6 @@ SERVER_RSS_BUDGET_MB = 700
 BUDGET_SCALE = 10_000_000
 
 COMBINATIONS = 50
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SERVER_START_TIMEOUT_S = 180
 PAGE_RENDER_TIMEOUT_MS = 180_000
 SERVER_RUN_DEADLINE_S = 45 * 60
@@ -543,15 +533,19 @@ def server_rss_mb(
     different filter settings."""
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        raise BenchError(f"{CHROMIUM} is missing: install Debian's chromium, or pass --skip-server")
+    if not Path(app_server.CHROMIUM).exists():
+        raise BenchError(
+            f"{app_server.CHROMIUM} is missing: install Debian's chromium, or pass --skip-server"
+        )
     notes = notes if notes is not None else []
     queries = filter_combinations(agent_ids(url), combinations, datetime.now(UTC))
     visits = [(page.path, query) for page in navigation_pages() for query in queries]
     rendered = failed = 0
     deadline = time.monotonic() + SERVER_RUN_DEADLINE_S
     with bench_admin() as admin, streamlit_server(url) as (base, process), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=app_server.CHROMIUM, args=app_server.CHROMIUM_FLAGS, headless=True
+        )
         try:
             tab = browser.new_page(viewport={"width": 1440, "height": 1000})
             sign_in(tab, base, admin)

@@ -55,6 +55,15 @@ def view_block(
     return result
 
 
+def chart_block(
+    name: str, params: dict, figure: Callable[[pd.DataFrame], object], *, csv_parts: dict[str, str]
+) -> views.ViewResult | None:
+    """`view_block` for a chart: `figure` turns the view's rows into a plotly figure."""
+    return view_block(
+        name, params, lambda frame: st.plotly_chart(figure(frame), width="stretch"), csv_parts=csv_parts
+    )
+
+
 def data_age_footer(result: views.ViewResult) -> None:
     fetched = result.fetched_at.astimezone(UTC).strftime("%H:%M:%S UTC")
     left, right = st.columns([3, 1], vertical_alignment="center")
