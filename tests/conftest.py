@@ -10,17 +10,14 @@ import os
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from dashboard import embedded
 from dashboard.auth import write_accounts_file
 from dashboard.db import admin_engine
-from dashboard.install import apply_lillo_schema
-from tests import fixture_data
 from tests.accounts import ACCOUNTS
+from tests.databases import prepared
 
 TESTS_DIR = Path(__file__).parent
-DEMO_SCALE = 20_000
 _names = itertools.count()
 
 
@@ -59,52 +56,26 @@ def new_database(pg_server):
     return create
 
 
-def _engine(url: str) -> sa.Engine:
-    return admin_engine(url)
-
-
 @pytest.fixture(scope="session")
 def fixture_db(new_database) -> str:
-    url = new_database("fixture")
-    engine = _engine(url)
-    apply_lillo_schema(engine)
-    fixture_data.load(engine)
-    engine.dispose()
-    return url
+    return prepared(new_database("fixture"), install=False)
 
 
 @pytest.fixture(scope="session")
 def installed_fixture_db(new_database) -> str:
     """The hand-made fixture with the dashboard's objects installed and the rollups built."""
-    from dashboard import rollups
-    from dashboard.install import install_dashboard_objects
-
-    url = new_database("installed")
-    engine = _engine(url)
-    apply_lillo_schema(engine)
-    fixture_data.load(engine)
-    install_dashboard_objects(engine)
-    rollups.refresh(engine)
-    engine.dispose()
-    return url
+    return prepared(new_database("installed"))
 
 
 @pytest.fixture(scope="session")
 def demo_db(new_database) -> str:
-    from dashboard import demo
-
-    url = new_database("demo")
-    engine = _engine(url)
-    apply_lillo_schema(engine)
-    demo.load_demo(engine, scale=DEMO_SCALE, seed=7)
-    engine.dispose()
-    return url
+    return prepared(new_database("demo"), demo=True, install=False)
 
 
 @pytest.fixture(scope="session")
 def legacy_schema_db(new_database) -> str:
     url = new_database("legacy")
-    engine = _engine(url)
+    engine = admin_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql((TESTS_DIR / "sql" / "legacy_schema.sql").read_text())
     engine.dispose()

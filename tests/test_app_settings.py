@@ -15,6 +15,7 @@ from dashboard import views
 from dashboard.db import admin_engine
 from tests import fixture_data as fx
 from tests.accounts import signed_in
+from tests.databases import prepared
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,17 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def installed_fixture_db(new_database) -> str:
     """This module's own installed fixture database: audit rows it adds cannot be deleted."""
-    from dashboard import rollups
-    from dashboard.install import apply_lillo_schema, install_dashboard_objects
-
-    url = new_database("app_settings")
-    engine = admin_engine(url)
-    apply_lillo_schema(engine)
-    fx.load(engine)
-    install_dashboard_objects(engine)
-    rollups.refresh(engine)
-    engine.dispose()
-    return url
+    return prepared(new_database("app_settings"))
 
 
 @pytest.fixture

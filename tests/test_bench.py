@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard import bench, filters, views
+from tests.databases import prepared
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,18 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def bench_db(new_database) -> str:
     """A small demo database prepared as the bench prepares its own: installed, rollups built."""
-    from dashboard import demo, rollups
-    from dashboard.db import admin_engine
-    from dashboard.install import apply_lillo_schema, install_dashboard_objects
-
-    url = new_database("bench")
-    engine = admin_engine(url)
-    apply_lillo_schema(engine)
-    demo.load_demo(engine, scale=20_000, seed=7)
-    install_dashboard_objects(engine)
-    rollups.refresh(engine)
-    engine.dispose()
-    return url
+    return prepared(new_database("bench"), demo=True)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from dashboard import auth, privacy, store, transcript, views
 from dashboard.db import admin_engine, writer_engine
 from tests import fixture_data as fx
 from tests.accounts import signed_in
+from tests.databases import prepared
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = "<script>alert(1)</script> [click](javascript:alert(2)) **bold** \u202eevil\u200d"
@@ -88,13 +89,10 @@ def test_pseudonyms_are_stable_keyed_and_leave_assistants_alone():
 
 @pytest.fixture(scope="module")
 def installed_url(new_database) -> str:
-    from dashboard import rollups
-    from dashboard.install import apply_lillo_schema, install_dashboard_objects
+    return prepared(new_database("conversations"), seed=_add_hostile_message)
 
-    url = new_database("conversations")
-    engine = admin_engine(url)
-    apply_lillo_schema(engine)
-    fx.load(engine)
+
+def _add_hostile_message(engine) -> None:
     with engine.begin() as conn:
         conn.execute(
             sa.text(
@@ -110,10 +108,6 @@ def installed_url(new_database) -> str:
                 "agent": fx.ALPHA,
             },
         )
-    install_dashboard_objects(engine)
-    rollups.refresh(engine)
-    engine.dispose()
-    return url
 
 
 def audit_views(url: str) -> list[tuple]:

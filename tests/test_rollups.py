@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from dashboard import rollups, views
 from dashboard.config import SQL_DIR
 from dashboard.db import admin_engine
-from dashboard.install import apply_lillo_schema, install_dashboard_objects
+from dashboard.install import install_dashboard_objects
 from dashboard.live_schema import introspect
 from tests import fixture_data as fx
+from tests.databases import prepared
 
 ESTIMATED = {"n_active_users", "n_active_chats", "n_chats"}
 PERCENTILES = {"p95_duration_ms"}
@@ -25,13 +26,7 @@ PERCENTILES = {"p95_duration_ms"}
 def installed_fixture(new_database, prefix: str, *, refreshed: bool = True) -> sa.Engine:
     """A fresh database with the hand-made fixture and the dashboard's objects (rollups built
     unless `refreshed` is False)."""
-    engine = admin_engine(new_database(prefix))
-    apply_lillo_schema(engine)
-    fx.load(engine)
-    install_dashboard_objects(engine)
-    if refreshed:
-        rollups.refresh(engine)
-    return engine
+    return admin_engine(prepared(new_database(prefix), refresh=refreshed))
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from dashboard import auth, store
 from dashboard.db import admin_engine, writer_engine
-from dashboard.install import apply_lillo_schema, install_dashboard_objects
 from tests import fixture_data as fx
 from tests.accounts import ACCOUNTS
+from tests.databases import prepared
 
 SNAPSHOT_SQL = sa.text(
     "select id::text, name, is_active, capabilities, character_config, system_identity, secure_config"
@@ -24,13 +24,7 @@ SNAPSHOT_SQL = sa.text(
 
 @pytest.fixture(scope="module")
 def installed_url(new_database) -> str:
-    url = new_database("store")
-    engine = admin_engine(url)
-    apply_lillo_schema(engine)
-    fx.load(engine)
-    install_dashboard_objects(engine)
-    engine.dispose()
-    return url
+    return prepared(new_database("store"), refresh=False)
 
 
 @pytest.fixture(scope="module")
@@ -241,12 +235,7 @@ def test_an_edit_that_changes_nothing_is_refused(installed_url, writer, config):
 
 @pytest.fixture(scope="module")
 def uninstalled_url(new_database) -> str:
-    url = new_database("store_uninstalled")
-    engine = admin_engine(url)
-    apply_lillo_schema(engine)
-    fx.load(engine)
-    engine.dispose()
-    return url
+    return prepared(new_database("store_uninstalled"), install=False)
 
 
 def test_without_the_install_the_admin_is_told_to_run_it(uninstalled_url, config):
