@@ -32,6 +32,9 @@ PAGES = [
     st.Page(
         "app_pages/conversations.py", title="Conversations", icon=":material/forum:", url_path="conversations"
     ),
+    st.Page("app_pages/people.py", title="People", icon=":material/group:", url_path="people"),
+    st.Page("app_pages/commands.py", title="Commands", icon=":material/terminal:", url_path="commands"),
+    st.Page("app_pages/agents.py", title="Agents", icon=":material/smart_toy:", url_path="agents"),
 ]
 ADMIN_PAGES = [
     st.Page("app_pages/settings.py", title="Agent settings", icon=":material/tune:", url_path="settings"),

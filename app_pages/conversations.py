@@ -1,24 +1,29 @@
-"""Conversations: the range's activity (people's and agents' messages over time, hour of the
-week), the busiest chats, and a chat's transcript — messages in order with author, role and
-time, the message each reply answers, commands at their time, paged so a long chat opens as fast
-as a short one. Opening a transcript is recorded in the audit log. Every text from the database is
-shown with st.text: never as Markdown or HTML."""
+"""Conversations: search over all messages; the range's activity (people's and agents' messages
+over time, hour of the week, reply latency, chat sizes); the chats list; and a chat's transcript —
+messages in order with author, role and time, the message each reply answers, commands at their
+time, paged so a long chat opens as fast as a short one. Opening a transcript is recorded in the
+audit log. Every text from the database is shown with st.text: never as Markdown or HTML."""
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, export, privacy, runtime, signin, store, transcript, ui, views
+from dashboard import (
+    charts,
+    chat_list,
+    export,
+    privacy,
+    runtime,
+    search,
+    signin,
+    store,
+    transcript,
+    ui,
+    views,
+)
 from dashboard.config import load_settings
 from dashboard.filter_bar import current
 
 VIEWED_KEY = "_conversations_viewed_chats"
-TOP_CHAT_COLUMNS = {
-    "link": st.column_config.LinkColumn("Chat", display_text=r"chat=(-?\d+)"),
-    "chat_kind": st.column_config.TextColumn("Kind"),
-    "n_messages": st.column_config.NumberColumn("Messages", format="localized"),
-    "agent_names": st.column_config.TextColumn("Agents"),
-    "last_active_at": st.column_config.DatetimeColumn("Last active", format="YYYY-MM-DD HH:mm"),
-}
 
 user = signin.require_user()
 filters = current()
@@ -40,36 +45,41 @@ with st.form("open-chat", border=False):
 
 def _search(text: str) -> None:
     """Messages containing `text`, newest first, each with a snippet and a way into its chat."""
-    pattern, note = transcript.search_pattern(text)
-    if note:
-        st.info(ui.plain(note), icon=":material/info:")
-    if pattern is None:
-        return
-    query = " ".join(text.replace("\x00", "").split())[: transcript.MAX_QUERY]
     try:
-        hits = views.fetch(
-            "message_search",
-            pattern=pattern,
-            scan_rows=transcript.SEARCH_SCAN_ROWS,
-            limit=transcript.SEARCH_LIMIT,
-            agent_ids=list(filters.agent_ids),
+        found = search.find_messages(
+            text,
+            index_ready=runtime.live_schema().search_index_ready,
+            agent_ids=filters.agent_ids,
             tz=filters.tz,
-        ).frame
+            fetch=lambda name, **params: views.fetch(name, **params).frame,
+        )
     except views.ViewUnavailable as notice:
         st.warning(ui.plain(str(notice)), icon=":material/warning:")
         return
+    for notice in found.notices:  # the dashboard's own sentences, never the searched text
+        st.info(notice, icon=":material/info:")
+    if found.hits is None:
+        return
+    hits = found.hits
+    if found.indexed:
+        scope, rule = (
+            "all messages",
+            " Text is found where it starts a word: “price” finds “prices”, not “superprice”.",
+        )
+    else:
+        scope, rule = f"the newest {search.SEARCH_SCAN_ROWS:,} messages", ""
     st.caption(
-        f"Searched the newest {transcript.SEARCH_SCAN_ROWS:,} messages"
-        f"{' of the chosen agents' if filters.agent_ids else ''}; {len(hits)} found"
-        f"{f' (the newest {transcript.SEARCH_LIMIT})' if len(hits) == transcript.SEARCH_LIMIT else ''}."
+        f"Searched {scope}{' of the chosen agents' if filters.agent_ids else ''}; {len(hits)} found"
+        f"{f' (the newest {search.SEARCH_LIMIT})' if len(hits) == search.SEARCH_LIMIT else ''}.{rule}"
     )
-    if st.session_state.get("pseudonymise", True) or not user.is_admin:
+    if ui.pseudonymised(user.is_admin):
         hits = privacy.pseudonymise(privacy.deployment_key(config.cookie_key), hits)
+    query = search.search_text(text)
     for hit in hits.to_dict("records"):
         with st.container(border=True):
             author = hit["user_first_name"] or "(no name)"
             st.text(f"{author} · {hit['role']} · {hit['sent_at']:%Y-%m-%d %H:%M} · chat {hit['chat_id']}")
-            before, match, after = transcript.snippet(hit["content"], query)
+            before, match, after = search.snippet(hit["content"], query)
             st.markdown(ui.plain(before) + (f"**{ui.plain(match)}**" if match else "") + ui.plain(after))
             if st.button("Open in its chat", key=f"hit-{hit['message_row_id']}", type="tertiary"):
                 st.query_params["chat"] = str(hit["chat_id"])
@@ -83,7 +93,7 @@ def _search(text: str) -> None:
 if chat_id is None:
     asked = st.text_input("Search messages", value=st.query_params.get("q", ""), max_chars=10_000)
     if asked.strip():
-        st.query_params["q"] = asked[: transcript.MAX_QUERY]
+        st.query_params["q"] = asked[: search.MAX_QUERY]
         _search(asked)
     else:
         st.query_params.pop("q", None)
@@ -106,16 +116,23 @@ if chat_id is None:
             lambda frame: charts.hour_of_week_heatmap(frame, tz=filters.tz),
             csv_parts=csv_parts,
         )
-    st.subheader("Busiest chats in the range")
-    st.caption("Open one to read it.")
-    ui.view_block(
-        "top_chats",
-        params | {"limit": 20},
-        lambda frame: ui.table(
-            frame.assign(link=[f"/conversations?chat={c}" for c in frame["chat_id"]]), TOP_CHAT_COLUMNS
-        ),
-        csv_parts=csv_parts,
-    )
+    left, right = st.columns(2)
+    with left:
+        st.subheader("How fast agents reply")
+        st.caption("From a person's message to the agent's next reply in the same chat, in the range.")
+        ui.chart_block("reply_latency", params, charts.reply_latency, csv_parts=csv_parts)
+    with right:
+        st.subheader("How big chats get")
+        st.caption("Every chat by its stored messages, all time.")
+        ui.chart_block(
+            "chat_size_distribution",
+            params,
+            charts.chat_sizes,
+            csv_parts={"agents": csv_parts["agents"]},
+        )
+    st.subheader("Chats")
+    st.caption(f"Messages in the range · {filters.describe()}. Open a chat to read it.")
+    chat_list.chats_section(filters)
     st.stop()
 
 try:
@@ -156,14 +173,8 @@ chosen_agents = controls[0].multiselect(
     placeholder="All agents",
     key=f"agents-{chat_id}",
 )
-pseudonymised = controls[1].toggle(
-    "Pseudonymise people",
-    value=True,
-    disabled=not user.is_admin,
-    help="Names and usernames become stable pseudonyms. Only admins can turn this off.",
-    key="pseudonymise",
-)
-pseudonymised = pseudonymised or not user.is_admin
+with controls[1]:
+    pseudonymised = ui.pseudonymise_switch(user.is_admin)
 key = privacy.deployment_key(config.cookie_key)
 
 cursor = transcript.parse_cursor(st.query_params.get("before"))

@@ -1,5 +1,5 @@
-"""`streamlit run app.py` as a child process on a free loopback port, for the browser tests and the
-benchmark's server run."""
+"""`streamlit run serve.py` (the app with its download route, as `make run` serves it) as a child
+process on a free loopback port, for the browser tests and the benchmark's server run."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def running_app(
     yield (base URL, process) once it is healthy, and always stop it."""
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")} | env
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    command = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port)]
     command += ["--server.headless", "true", "--server.address", "127.0.0.1"]
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(

@@ -21,7 +21,7 @@ What is measured, on a demo data set of `scale` chat messages kept in its own em
 - Pages: every page in app.py's navigation, rendered server-side by Streamlit's AppTest against
   the bench database. cold_ms: a run after `views.clear_cache()` and `st.cache_data.clear()`
   (Python modules already imported, as in a running server); warm_ms: the next run.
-- server_rss_mb: `streamlit run app.py` on the bench database, every page opened in headless
+- server_rss_mb: `streamlit run serve.py` on the bench database, every page opened in headless
   Chromium with COMBINATIONS different filter settings; then the resident memory of the server
   process and its children.
 
@@ -64,6 +64,17 @@ STATEMENT_TIMEOUT_MS = 120_000
 # Parameters views take beyond the global filters. A new view parameter gets its default here.
 EXTRA_PARAMS = {
     "limit": 10,
+    # The chats and people lists' first page, as the pages open them.
+    "offset": 0,
+    "kind": "all",
+    "min_messages": 1,
+    "participant": None,
+    "person": None,
+    # One agent's views (agent_retention): the busiest agent (agent_id is set by busiest_chat).
+    "agent_id": "",
+    # The Commands page's views: every command, as the page opens them.
+    "command": "",
+    "sort": "messages",
     "actor": "",
     "table_name": "",
     # One chat's views: the newest page of the busiest chat (chat_id is set by busiest_chat).
@@ -72,9 +83,12 @@ EXTRA_PARAMS = {
     "before_id": 2**63 - 1,
     "from_ms": 0,
     "to_ms": 2**63 - 1,
-    # A search for a word the demo's messages hold, over the page's bounded scan.
+    # A search for a word the demo's messages hold: the bounded scan, and the word index's query
+    # as dashboard/search.py builds it from search_words.
     "pattern": "%price%",
     "scan_rows": 200_000,
+    "search_text": "price",
+    "words_query": "'price':*",
 }
 
 VIEW_COLD_BUDGET_MS = {"30d": 300, "all": 1_000}
@@ -202,12 +216,16 @@ def declared_params(name: str) -> tuple[str, ...]:
 
 
 def busiest_chat(engine: sa.Engine) -> dict:
-    """{"chat_id": the chat with the most messages}: the one-chat views are timed on the longest."""
+    """{"chat_id": the chat with the most messages, "agent_id": the agent with the most}: the one-chat
+    and one-agent views are timed on the largest."""
     with engine.connect() as conn:
         found = conn.execute(
             sa.text("select chat_id from chat_messages group by chat_id order by count(*) desc limit 1")
         ).scalar()
-    return {"chat_id": found or 0}
+        agent = conn.execute(
+            sa.text("select agent_id from chat_messages group by agent_id order by count(*) desc limit 1")
+        ).scalar()
+    return {"chat_id": found or 0, "agent_id": agent or ""}
 
 
 def view_params(name: str, range_: str, now: datetime, data: dict | None = None) -> dict:
@@ -629,8 +647,13 @@ EXPORT_MEMORY_BUDGET_MB = 200
 
 
 def export_memory(url: str, rows: int = EXPORT_ROWS) -> dict:
-    """A CSV export of `rows` messages (the busiest chat's transcript) through the app's export
-    path, in a fresh process: rows written, file size, seconds and the rise of peak memory."""
+    """A CSV download of `rows` messages (the busiest chat's transcript) from a freshly started
+    server, through the page's link as a signed-in browser follows it (dashboard/export_probe.py):
+    rows received, file size, seconds and the rise of the server's peak resident memory."""
+    if not Path(app_server.CHROMIUM).exists():
+        raise BenchError(
+            f"{app_server.CHROMIUM} is missing: the export probe signs in with Debian's chromium"
+        )
     found = subprocess.run(
         [sys.executable, "-m", "dashboard.export_probe", url, str(rows)],
         capture_output=True,

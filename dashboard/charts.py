@@ -60,6 +60,66 @@ def commands_per_bucket(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figu
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def compact_number(value: int) -> str:
+    """12 -> '12', 2500 -> '2.5k', 1000000 -> '1M'."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if value >= size:
+            return f"{value / size:g}{suffix}"
+    return str(value)
+
+
+def _size_label(size_from: int, size_to) -> str:
+    """'2-4' for small buckets; '1k-2.5k' (up to, not including, 2.5k) for large ones."""
+    if pd.isna(size_to):
+        return f"{compact_number(int(size_from))}+"
+    last = int(size_to) - 1
+    if last == size_from:
+        return str(last)
+    if last < 1000:
+        return f"{size_from}–{last}"
+    return f"{compact_number(int(size_from))}–{compact_number(int(size_to))}"
+
+
+def chat_sizes(frame: pd.DataFrame) -> go.Figure:
+    """Chats per size bucket (view chat_size_distribution), buckets in order as categories."""
+    frame = frame.assign(
+        exact_label=frame["size_label"],
+        size_label=[_size_label(a, b) for a, b in zip(frame["size_from"], frame["size_to"], strict=True)],
+    )
+    figure = px.bar(
+        frame,
+        x="size_label",
+        y="n_chats",
+        custom_data=["n_messages", "exact_label"],
+        color_discrete_sequence=[SUCCESS_COLOR],
+    )
+    figure.update_traces(
+        hovertemplate="%{customdata[1]} messages: %{y:,} chats, %{customdata[0]:,} messages<extra></extra>"
+    )
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=list(frame["size_label"]))
+    return _themed(figure, x_title="Messages in the chat", y_title="Chats")
+
+
+def reply_latency(frame: pd.DataFrame) -> go.Figure:
+    """Median and p90 reply latency per agent (view reply_latency), in seconds, slowest p90 on top."""
+    ordered = frame.sort_values("p90_ms")
+    figure = go.Figure()
+    for column, label, color in (("median_ms", "median", SUCCESS_COLOR), ("p90_ms", "p90", PALETTE[1])):
+        figure.add_bar(
+            y=ordered["agent_name"],
+            x=ordered[column].astype(float) / 1000,
+            name=label,
+            orientation="h",
+            marker_color=color,
+            customdata=ordered["n_replies"],
+            hovertemplate=f"%{{y}}: {label} %{{x:,.1f}} s over %{{customdata:,}} replies<extra></extra>",
+        )
+    figure.update_layout(barmode="group", height=max(240, 60 + 36 * len(ordered)))
+    themed = _themed(figure, x_title="Seconds from a person's message to the agent's reply", y_title="")
+    themed.update_layout(hovermode="closest", height=max(240, 60 + 36 * len(ordered)))
+    return themed
+
+
 def messages_by_role(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
     """Stacked bars: messages per time bucket, people's and agents' apart (from messages_per_bucket)."""
     totals = frame.groupby("bucket_start", as_index=False)[["n_user_messages", "n_assistant_messages"]].sum()
@@ -106,3 +166,75 @@ def hour_of_week_heatmap(frame: pd.DataFrame, *, tz: str) -> go.Figure:
     figure.update_yaxes(autorange="reversed", rangemode=None)
     figure.update_layout(hovermode="closest", height=300)
     return figure
+
+
+def agent_share(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
+    """Each agent's share of all messages per bucket (from messages_per_bucket), stacked to 100%."""
+    totals = frame.groupby(["bucket_start", "agent_name"], as_index=False)["n_messages"].sum()
+    figure = px.area(
+        totals,
+        x="bucket_start",
+        y="n_messages",
+        color="agent_name",
+        groupnorm="percent",
+        color_discrete_sequence=PALETTE,
+        labels={"bucket_start": time_axis_title(bucket, tz), "n_messages": "Messages", "agent_name": "Agent"},
+    )
+    figure.update_traces(hovertemplate="%{y:.1f}%")
+    themed = _themed(figure, x_title=time_axis_title(bucket, tz), y_title="Share of messages (%)")
+    themed.update_yaxes(range=[0, 100])
+    return themed
+
+
+def with_change_markers(figure: go.Figure, changes: pd.DataFrame) -> go.Figure:
+    """Dashed vertical lines at `changes["at"]` (settings changes from the audit log), labelled by
+    their action; times must be in the figure's time zone."""
+    for at, action in zip(changes["at"], changes["action"], strict=True):
+        figure.add_vline(x=pd.Timestamp(at), line_dash="dash", line_color="rgba(120,120,120,0.8)")
+        figure.add_annotation(
+            x=pd.Timestamp(at), y=1, yref="paper", text=str(action), showarrow=False, yanchor="bottom"
+        )
+    return figure
+
+
+def command_trend(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
+    """Stacked bars: command calls per bucket, one colour per command (view command_trend)."""
+    figure = px.bar(
+        frame,
+        x="bucket_start",
+        y="n_calls",
+        color="command",
+        color_discrete_sequence=PALETTE,
+        labels={"bucket_start": time_axis_title(bucket, tz), "n_calls": "Calls", "command": "Command"},
+    )
+    figure.update_layout(barmode="stack")
+    return _themed(figure, x_title=time_axis_title(bucket, tz), y_title="Calls")
+
+
+def command_failures(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
+    """One command's calls per bucket (view command_trend), failures in red on top."""
+    totals = frame.groupby("bucket_start", as_index=False)[["n_calls", "n_failures"]].sum()
+    return commands_per_bucket(totals.rename(columns={"n_calls": "n_commands"}), bucket=bucket, tz=tz)
+
+
+def command_durations(frame: pd.DataFrame) -> go.Figure:
+    """Calls per 2%-wide duration bucket (view command_durations) on a log duration axis; zero
+    and negative durations show at the left edge as one bar."""
+    middles = (frame["from_ms"].astype(float) * frame["to_ms"].astype(float)) ** 0.5
+    widths = frame["to_ms"].astype(float) - frame["from_ms"].astype(float)
+    # Bucket 0 (durations <= 0) has no place on a log axis: drawn at 1 ms, a bucket wide.
+    at = middles.where(frame["bucket"] > 0, 1.0)
+    figure = go.Figure(
+        go.Bar(
+            x=at,
+            y=frame["n_calls"],
+            width=widths.where(frame["bucket"] > 0, 0.02),
+            marker_color=SUCCESS_COLOR,
+            customdata=list(zip(frame["from_ms"], frame["to_ms"], strict=True)),
+            hovertemplate="%{customdata[0]:,.0f}–%{customdata[1]:,.0f} ms: %{y:,} calls<extra></extra>",
+        )
+    )
+    themed = _themed(figure, x_title="Duration (ms, log scale)", y_title="Calls")
+    themed.update_xaxes(type="log")
+    themed.update_layout(hovermode="closest")
+    return themed

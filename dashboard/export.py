@@ -1,23 +1,23 @@
 """CSV export of what a table or chart shows: every row its view selects with the current filters
-(not only the rows on screen), streamed from the database.
+(not only the rows on screen), streamed from the database to the browser.
 
-The file is written when the person clicks the button: the view runs again through a server-side
-cursor, rows go through the csv module into a temporary file that spills to disk past a few MB, so
-a million-row export never holds its rows in memory as Python objects; the finished file is then
-handed to Streamlit, which serves downloads from memory. The first lines are `#` comments saying
-what the file holds (view, filters, as-of time, row cap); a last one says when the cap cut it
-short. Text cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or
-carriage return) get a leading apostrophe, so a hostile chat message cannot become a formula.
+The page shows a 'Download CSV' link (`download_button`); the link names a short-lived grant
+(dashboard.export_route) and the server's download route answers it by running the view again
+through a server-side cursor and sending the CSV in chunks as the rows arrive, so neither the rows
+nor the file are ever held in memory whole. The first lines are `#` comments saying what the file
+holds (view, filters, as-of time, row cap); a last one says when the cap cut it short. Text cells
+that a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage return) get a
+leading apostrophe, so a hostile chat message cannot become a formula.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import re
-import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -25,7 +25,8 @@ import streamlit as st
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-SPILL_TO_DISK_BYTES = 8 * 2**20
+# Text handed on at a time: big enough that per-chunk costs vanish, small enough to stay cheap.
+CHUNK_CHARS = 256 * 2**10
 
 
 def inert(value):
@@ -47,10 +48,51 @@ def file_name(name: str, parts: Mapping[str, str], as_of: datetime) -> str:
     return f"lillo_{slug}_asof-{as_of.astimezone(UTC):%Y%m%dT%H%M%SZ}.csv"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Written:
-    n_rows: int
-    truncated: bool
+    """What a CSV writer wrote, filled in as it goes."""
+
+    n_rows: int = 0
+    truncated: bool = False
+
+
+def csv_chunks(
+    columns: list[str],
+    rows: Iterable[tuple],
+    *,
+    comments: list[str],
+    row_cap: int,
+    transform: Callable[[dict], dict] | None = None,
+    written: Written | None = None,
+) -> Iterator[str]:
+    """The CSV text in pieces of about CHUNK_CHARS: comment lines, the header and at most
+    `row_cap` rows (each through `transform`, e.g. pseudonymisation, when given); a last comment
+    says when the cap cut the rows short. `written` is kept up to date."""
+    written = written if written is not None else Written()
+    buffer = io.StringIO(newline="")
+    for comment in comments:
+        buffer.write("# " + comment.replace("\r", " ").replace("\n", " ") + "\n")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        if written.n_rows == row_cap:
+            written.truncated = True
+            break
+        values = dict(zip(columns, row, strict=True))
+        if transform is not None:
+            values = transform(values)
+        writer.writerow([inert(values[c]) for c in columns])
+        written.n_rows += 1
+        if buffer.tell() >= CHUNK_CHARS:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if written.truncated:
+        buffer.write(
+            f"# TRUNCATED: only the first {row_cap:,} rows are in this file; "
+            "narrow the filters for the rest.\n"
+        )
+    yield buffer.getvalue()
 
 
 def write_csv(
@@ -62,65 +104,63 @@ def write_csv(
     row_cap: int,
     transform: Callable[[dict], dict] | None = None,
 ) -> Written:
-    """Comment lines, the header and at most `row_cap` rows (each through `transform`, e.g.
-    pseudonymisation, when given); a last comment says when the cap cut the rows short."""
-    for comment in comments:
-        out.write("# " + comment.replace("\r", " ").replace("\n", " ") + "\n")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    n_rows = 0
-    truncated = False
-    for row in rows:
-        if n_rows == row_cap:
-            truncated = True
-            break
-        values = dict(zip(columns, row, strict=True))
-        if transform is not None:
-            values = transform(values)
-        writer.writerow([inert(values[c]) for c in columns])
-        n_rows += 1
-    if truncated:
-        out.write(
-            f"# TRUNCATED: only the first {row_cap:,} rows are in this file; "
-            "narrow the filters for the rest.\n"
-        )
-    return Written(n_rows, truncated)
+    """`csv_chunks` written to `out`."""
+    written = Written()
+    for chunk in csv_chunks(
+        columns, rows, comments=comments, row_cap=row_cap, transform=transform, written=written
+    ):
+        out.write(chunk)
+    return written
 
 
-def export_view(
-    name: str,
-    params: Mapping,
-    parts: Mapping[str, str],
-    *,
-    row_cap: int,
-    transform: Callable[[dict], dict] | None = None,
-) -> bytes:
-    """The CSV of view `name` with `params`, UTF-8 with a BOM (so spreadsheets read any script).
-    Rows are written as they arrive into a file that spills to disk; Streamlit serves downloads
-    from memory, so only the finished file is held there, once."""
+@dataclass(frozen=True)
+class ViewExport:
+    """One export a page offers: view `name` with `params`, the filters for the file name and
+    header, the row cap and an optional per-row transform."""
+
+    name: str
+    params: Mapping
+    parts: Mapping[str, str]
+    row_cap: int
+    transform: Callable[[dict], dict] | None = None
+
+    def same_file(self, other: ViewExport) -> bool:
+        """Whether `other` makes the same file. A page makes a new transform callable at each
+        rerun, so only whether there is one counts."""
+        mine = (self.name, self.params, self.parts, self.row_cap, self.transform is None)
+        return mine == (other.name, other.params, other.parts, other.row_cap, other.transform is None)
+
+
+def comments_for(export: ViewExport, as_of: datetime) -> list[str]:
+    filters = ", ".join(f"{k}={v}" for k, v in export.parts.items() if v) or "none"
+    return [
+        f"Lillo Dashboard export of {export.name}",
+        f"filters: {filters}",
+        f"as of {as_of.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC; at most {export.row_cap:,} rows",
+    ]
+
+
+def view_csv(export: ViewExport, as_of: datetime) -> Iterator[bytes]:
+    """The CSV of the export as UTF-8 with a BOM (so spreadsheets read any script), in chunks,
+    read from the database through a server-side cursor while it is consumed. The view runs
+    before the first chunk, so a view that cannot run raises before anything is sent."""
     from dashboard import runtime, views
 
-    as_of = datetime.now(UTC)
     found = runtime.database()
-    filters = ", ".join(f"{k}={v}" for k, v in parts.items() if v) or "none"
-    with tempfile.SpooledTemporaryFile(max_size=SPILL_TO_DISK_BYTES, mode="w+b") as handle:
-        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=True)
-        with views.streamed_rows(found.reader, runtime.live_schema(), name, dict(params)) as (columns, rows):
-            write_csv(
-                text,
-                columns,
-                rows,
-                comments=[
-                    f"Lillo Dashboard export of {name}",
-                    f"filters: {filters}",
-                    f"as of {as_of:%Y-%m-%d %H:%M:%S} UTC; at most {row_cap:,} rows",
-                ],
-                row_cap=row_cap,
-                transform=transform,
-            )
-        text.detach()
-        handle.seek(0)
-        return handle.read()
+    if not found.ok:
+        raise views.ViewUnavailable(found.problem)
+    streamed = views.streamed_rows(found.reader, runtime.live_schema(), export.name, dict(export.params))
+    with streamed as (columns, rows):
+        chunks = csv_chunks(
+            columns,
+            rows,
+            comments=comments_for(export, as_of),
+            row_cap=export.row_cap,
+            transform=export.transform,
+        )
+        yield codecs.BOM_UTF8 + next(chunks).encode("utf-8")
+        for chunk in chunks:
+            yield chunk.encode("utf-8")
 
 
 def download_button(
@@ -131,17 +171,21 @@ def download_button(
     transform: Callable[[dict], dict] | None = None,
     key: str | None = None,
 ) -> None:
-    """A 'Download CSV' button: on click, every row view `name` selects for `params`."""
+    """A 'Download CSV' link: every row view `name` selects for `params`, streamed by the
+    server's download route to the signed-in person only."""
+    from dashboard import export_route, signin
     from dashboard.config import load_settings
 
+    user = st.session_state.get(signin.SESSION_KEY)  # set by signin.require_user at each run
+    if user is None:
+        return
     row_cap = load_settings().export_row_cap
-    st.download_button(
+    key = key or f"csv-{name}"
+    url = export_route.link(key, ViewExport(name, dict(params), dict(parts), row_cap, transform), user)
+    st.link_button(
         "Download CSV",
-        data=lambda: export_view(name, params, parts, row_cap=row_cap, transform=transform),
-        file_name=file_name(name, parts, datetime.now(UTC)),
-        mime="text/csv",
+        url,
         icon=":material/download:",
-        key=key or f"csv-{name}",
-        on_click="ignore",
+        key=key,
         help=f"All rows these filters select (at most {row_cap:,}), not only those on screen.",
     )

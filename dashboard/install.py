@@ -4,10 +4,12 @@ objects (its own schema, installed by the explicit `python -m dashboard install`
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import psycopg
 import sqlalchemy as sa
+from psycopg import sql
 
 from dashboard.config import SQL_DIR
 
@@ -29,6 +31,30 @@ def _statements(path: Path) -> list[str]:
     return [statement.strip() for statement in text.split(";\n") if statement.strip().rstrip(";")]
 
 
+_CREATE_INDEX = re.compile(
+    r"create index concurrently if not exists (\w+)\s+on\s+(?:only\s+)?([\w.]+)", re.IGNORECASE
+)
+_INVALID_INDEX_SQL = """
+    select n.nspname, c.relname
+    from pg_index as i
+    join pg_class as c on c.oid = i.indexrelid
+    join pg_namespace as n on n.oid = c.relnamespace
+    where not i.indisvalid and c.relname = %(index)s and i.indrelid = to_regclass(%(table)s)
+"""
+
+
+def _drop_invalid_leftover(conn: psycopg.Connection, statement: str) -> None:
+    """Before `create index concurrently if not exists`: drop an index of that name left INVALID
+    by an interrupted build, which `if not exists` would otherwise keep, unused, for ever."""
+    match = _CREATE_INDEX.search(statement)
+    if not match:
+        return
+    found = conn.execute(_INVALID_INDEX_SQL, {"index": match[1], "table": match[2]}).fetchone()
+    if found:
+        log.warning("dropping the invalid index %s.%s left by an interrupted build", *found)
+        conn.execute(sql.SQL("drop index concurrently if exists {}").format(sql.Identifier(*found)))
+
+
 def _apply(engine: sa.Engine, files: list[Path]) -> list[str]:
     """Apply the files in one transaction, then each statement of the *.concurrently.sql files on
     its own (CREATE INDEX CONCURRENTLY cannot run inside a transaction)."""
@@ -43,9 +69,11 @@ def _apply(engine: sa.Engine, files: list[Path]) -> list[str]:
         for path in concurrent:
             for statement in _statements(path):
                 try:
+                    _drop_invalid_leftover(conn.connection.driver_connection, statement)
                     conn.connection.driver_connection.execute(statement)
-                except psycopg.errors.UndefinedTable as missing:
-                    # An index for one of Lillo's tables that this database lacks: nothing reads it.
+                except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as missing:
+                    # An index for a table or column of Lillo's that this database lacks: nothing
+                    # reads it.
                     log.warning("%s: skipped a statement: %s", path.name, str(missing).splitlines()[0])
     return [path.name for path in scripts + concurrent]
 

@@ -1,4 +1,5 @@
-"""What the connected database actually has: tables, their columns and column types.
+"""What the connected database actually has: tables, their columns and column types, and which
+of the dashboard's indexes on Lillo's tables are built and usable.
 
 Lillo's schema is partly undocumented and has older versions in the wild, so views declare what
 they need and are checked against this registry before they run.
@@ -41,6 +42,20 @@ _COLUMNS_SQL = sa.text(
     order by 1, c.ordinal_position
     """
 )
+# The word index of message text (sql/install/007_search_index.concurrently.sql).
+SEARCH_INDEX = "lillo_dash_chat_messages_words"
+# Only valid indexes count: a concurrent build that was interrupted leaves one the planner ignores.
+_DASHBOARD_INDEXES_SQL = sa.text(
+    """
+    select c.relname
+    from pg_index as i
+    join pg_class as c on c.oid = i.indexrelid
+    join pg_class as t on t.oid = i.indrelid
+    where i.indisvalid and i.indisready
+      and t.relnamespace = cast(current_schema() as regnamespace)
+      and c.relname like 'lillo\\_dash\\_%'
+    """
+)
 _REFRESHED_SQL = sa.text(
     "select source from lillo_dash.refresh_state where refreshed_at is not null and source = any(:sources)"
 )
@@ -52,6 +67,8 @@ class LiveSchema:
 
     tables: dict[str, dict[str, str]] = field(default_factory=dict)
     refreshed_sources: frozenset[str] = frozenset()
+    # The dashboard's valid indexes on Lillo's tables (named lillo_dash_*).
+    indexes: frozenset[str] = frozenset()
 
     def missing(self, requirements: dict[str, tuple[str, ...]]) -> list[str]:
         """Human-readable names of what `requirements` asks for and this database lacks."""
@@ -76,6 +93,10 @@ class LiveSchema:
         """Installed and built at least once for every source table."""
         return self.rollups_installed and set(ROLLUP_SOURCES) <= self.refreshed_sources
 
+    @property
+    def search_index_ready(self) -> bool:
+        return SEARCH_INDEX in self.indexes
+
 
 def introspect(conn: sa.Connection) -> LiveSchema:
     tables: dict[str, dict[str, str]] = {}
@@ -85,4 +106,5 @@ def introspect(conn: sa.Connection) -> LiveSchema:
     refreshed: frozenset[str] = frozenset()
     if f"{DASHBOARD_SCHEMA}.refresh_state" in tables:
         refreshed = frozenset(conn.execute(_REFRESHED_SQL, {"sources": list(ROLLUP_SOURCES)}).scalars())
-    return LiveSchema(tables, refreshed)
+    indexes = frozenset(conn.execute(_DASHBOARD_INDEXES_SQL).scalars())
+    return LiveSchema(tables, refreshed, indexes)

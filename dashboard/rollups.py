@@ -44,6 +44,27 @@ class RefreshReport:
         )
 
 
+# Every table the refresh writes (sql/install/002_rollups.sql): analysed, vacuumed and emptied together.
+ROLLUP_TABLES = ", ".join(
+    f"lillo_dash.{table}"
+    for table in (
+        "message_hourly",
+        "chat_activity",
+        "chat_totals",
+        "chat_sizes",
+        "chat_people",
+        "person_totals",
+        "activity_daily",
+        "activity_hourly",
+        "command_hourly",
+        "command_duration_histogram",
+        "reply_latency_histogram",
+        "person_weeks",
+        "retention_weekly",
+        "command_failures",
+    )
+)
+
 _SQL = {
     name: sa.text(expand_macros(sql))
     for name, sql in {
@@ -95,6 +116,14 @@ _SQL = {
             group by 1, 2
             on conflict (chat_id, agent_id) do update set n_messages = r.n_messages + excluded.n_messages
         """,
+        "chat_sizes": """
+            insert into lillo_dash.chat_sizes as r (chat_id, n_messages)
+            select m.chat_id, count(*)
+            from chat_messages as m
+            where m.id > :lo and m.id <= :hi
+            group by 1
+            on conflict (chat_id) do update set n_messages = r.n_messages + excluded.n_messages
+        """,
         "chat_people": """
             insert into lillo_dash.chat_people as r
                 (chat_id, user_id, agent_id, n_messages, first_ms, last_ms)
@@ -108,6 +137,24 @@ _SQL = {
             set n_messages = r.n_messages + excluded.n_messages,
                 first_ms = least(r.first_ms, excluded.first_ms),
                 last_ms = greatest(r.last_ms, excluded.last_ms)
+        """,
+        # The people this batch touched, recomputed from chat_people (already updated above).
+        "person_totals": """
+            insert into lillo_dash.person_totals
+                (user_id, agent_id, n_messages, n_chats, first_ms, last_ms)
+            select
+                cp.user_id, level.agent_id, sum(cp.n_messages), count(distinct cp.chat_id),
+                min(cp.first_ms), max(cp.last_ms)
+            from (
+                select distinct m.user_id from chat_messages as m
+                where m.id > :lo and m.id <= :hi and m.role = 'user'
+            ) as touched
+            inner join lillo_dash.chat_people as cp on cp.user_id = touched.user_id
+            cross join lateral (values (cp.agent_id), ('*')) as level (agent_id)
+            group by 1, 2
+            on conflict (user_id, agent_id) do update
+            set n_messages = excluded.n_messages, n_chats = excluded.n_chats,
+                first_ms = excluded.first_ms, last_ms = excluded.last_ms
         """,
         "activity_hourly": """
             with bits as (
@@ -191,24 +238,12 @@ _SQL = {
             set n_calls = r.n_calls + excluded.n_calls
         """,
         # After a rebuild the planner must know the new sizes before the first view reads them.
-        "analyze": """
-            analyze lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals,
-                lillo_dash.chat_people, lillo_dash.activity_daily, lillo_dash.activity_hourly,
-                lillo_dash.command_hourly, lillo_dash.command_duration_histogram
-        """,
+        "analyze": f"analyze {ROLLUP_TABLES}",
         # Marks the pages of a rebuild all-visible, so the views' covering indexes are read without
         # visiting the table (index-only scans); autovacuum keeps later pages so.
-        "vacuum": """
-            vacuum lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals,
-                lillo_dash.chat_people, lillo_dash.activity_daily, lillo_dash.activity_hourly,
-                lillo_dash.command_hourly, lillo_dash.command_duration_histogram
-        """,
-        "truncate": """
-            truncate lillo_dash.message_hourly, lillo_dash.chat_activity, lillo_dash.chat_totals,
-                lillo_dash.chat_people, lillo_dash.activity_daily, lillo_dash.activity_hourly,
-                lillo_dash.command_hourly, lillo_dash.command_duration_histogram;
-            delete from lillo_dash.refresh_state
-        """,
+        "vacuum": f"vacuum {ROLLUP_TABLES}",
+        "truncate": f"truncate {ROLLUP_TABLES}",
+        "forget_watermarks": "delete from lillo_dash.refresh_state",
     }.items()
 }
 
@@ -266,7 +301,9 @@ def _refresh_messages(conn: sa.Connection, lo: int, hi: int) -> None:
         conn.execute(_SQL["message_hourly"], {"lo": start, "hi": end})
         conn.execute(_SQL["chat_activity"], {"lo": start, "hi": end})
         conn.execute(_SQL["chat_totals"], {"lo": start, "hi": end})
+        conn.execute(_SQL["chat_sizes"], {"lo": start, "hi": end})
         conn.execute(_SQL["chat_people"], {"lo": start, "hi": end})
+        conn.execute(_SQL["person_totals"], {"lo": start, "hi": end})
         conn.execute(_SQL["activity_hourly"], {"lo": start, "hi": end})
         _merge_daily(conn, start, end)
 
@@ -274,6 +311,357 @@ def _refresh_messages(conn: sa.Connection, lo: int, hi: int) -> None:
 def _refresh_commands(conn: sa.Connection, lo: int, hi: int) -> None:
     for start in range(lo, hi, BATCH_ROWS):
         conn.execute(_SQL["command_hourly"], {"lo": start, "hi": min(start + BATCH_ROWS, hi)})
+
+
+# --- Reply latency ------------------------------------------------------------------------------
+# lillo_dash.reply_latency_histogram keeps its own watermark (refresh_state source 'reply_latency'),
+# so a database whose other rollups predate the table builds it on its next refresh. Its samples
+# (see sql/views/reply_latency.sql) pair each message with the one before it in the same chat and
+# agent's history, so a new row can change a stored sample: a late user message between a stored
+# pair takes the reply from the earlier one. A refresh therefore recomputes, for each history with
+# new rows, the samples from its last row before the earliest new one, adding the samples of all
+# rows there and taking away those of the old rows alone: exact, and cheap while rows arrive in
+# order (the recomputed tail is then just the new rows and one row before them). The rollup view's
+# live part is the same computation; keep the two alike.
+REPLIES_SOURCE = "reply_latency"
+
+_REPLY_LATENCY_SQL = {
+    name: sa.text(expand_macros(sql))
+    for name, sql in {
+        # First build: one pass over the raw rows, sorted by history (no per-row probes).
+        "build": """
+            with turns as (
+                select
+                    m.agent_id,
+                    m.role,
+                    epoch_ms(m.timestamp) as sent_ms,
+                    lag(m.role) over history as previous_role,
+                    lag(epoch_ms(m.timestamp)) over history as previous_ms
+                from chat_messages as m
+                where m.id <= :hi and m.role in ('user', 'assistant')
+                window history as (partition by m.chat_id, m.agent_id order by epoch_ms(m.timestamp), m.id)
+            ),
+            hourly as (
+                select
+                    date_trunc('hour', to_timestamp(sent_ms / 1000.0)) as hour_start,
+                    agent_id,
+                    lillo_dash.latency_bucket(sent_ms - previous_ms) as bucket,
+                    count(*) as n_replies
+                from turns
+                where role = 'assistant' and previous_role = 'user'
+                group by 1, 2, 3
+            )
+            insert into lillo_dash.reply_latency_histogram (grain, period_start, agent_id, bucket, n_replies)
+            select 'hour', hour_start, agent_id, bucket, n_replies from hourly
+            union all
+            select 'day', date_trunc('day', hour_start), agent_id, bucket, sum(n_replies) from hourly
+            group by 2, 3, 4
+        """,
+        # The histogram rows the changes of ids (lo, hi] emptied are returned, to be deleted.
+        "changes": """
+            with new_histories as (
+                select m.chat_id, m.agent_id, min(epoch_ms(m.timestamp)) as first_new_ms
+                from chat_messages as m
+                where m.id > :lo and m.id <= :hi and m.role in ('user', 'assistant')
+                group by m.chat_id, m.agent_id
+            ),
+            -- Two probes per history on Lillo's (chat_id, timestamp desc) index, one per epoch unit
+            -- (above 100000000000 is milliseconds: the epoch_ms rule).
+            tails as (
+                select
+                    n.chat_id, n.agent_id,
+                    coalesce(greatest(in_ms.sent_ms, in_s.sent_ms), n.first_new_ms) as from_ms
+                from new_histories as n
+                left join lateral (
+                    select m.timestamp as sent_ms
+                    from chat_messages as m
+                    where m.chat_id = n.chat_id and m.timestamp > 100000000000
+                      and m.timestamp < n.first_new_ms
+                      and m.agent_id = n.agent_id and m.role in ('user', 'assistant')
+                    order by m.timestamp desc limit 1
+                ) as in_ms on true
+                -- Only second rows later than the row found in ms can be later still: a short range,
+                -- usually empty.
+                left join lateral (
+                    select m.timestamp * 1000 as sent_ms
+                    from chat_messages as m
+                    where m.chat_id = n.chat_id and m.timestamp <= 100000000000
+                      and m.timestamp >= coalesce(in_ms.sent_ms, 0) / 1000
+                      and m.timestamp <= n.first_new_ms / 1000 and m.timestamp * 1000 < n.first_new_ms
+                      and m.agent_id = n.agent_id and m.role in ('user', 'assistant')
+                    order by m.timestamp desc limit 1
+                ) as in_s on true
+            ),
+            tail_rows as (
+                select t.chat_id, t.agent_id, r.id, r.role, r.sent_ms
+                from tails as t
+                cross join lateral (
+                    select m.id, m.role, m.timestamp as sent_ms
+                    from chat_messages as m
+                    where m.chat_id = t.chat_id and m.timestamp > 100000000000 and m.timestamp >= t.from_ms
+                      and m.agent_id = t.agent_id and m.role in ('user', 'assistant') and m.id <= :hi
+                    union all
+                    select m.id, m.role, m.timestamp * 1000
+                    from chat_messages as m
+                    where m.chat_id = t.chat_id and m.timestamp <= 100000000000
+                      and m.timestamp >= t.from_ms / 1000 and m.timestamp * 1000 >= t.from_ms
+                      and m.agent_id = t.agent_id and m.role in ('user', 'assistant') and m.id <= :hi
+                ) as r
+            ),
+            tail_turns as (
+                select
+                    agent_id, role, sent_ms, 1 as change,
+                    lag(role) over history as previous_role,
+                    sent_ms - lag(sent_ms) over history as latency_ms
+                from tail_rows
+                window history as (partition by chat_id, agent_id order by sent_ms, id)
+                union all
+                select
+                    agent_id, role, sent_ms, -1,
+                    lag(role) over history,
+                    sent_ms - lag(sent_ms) over history
+                from tail_rows
+                where id <= :lo
+                window history as (partition by chat_id, agent_id order by sent_ms, id)
+            ),
+            changes as (
+                select
+                    date_trunc('hour', to_timestamp(sent_ms / 1000.0)) as hour_start,
+                    agent_id,
+                    lillo_dash.latency_bucket(latency_ms) as bucket,
+                    sum(change) as n_replies
+                from tail_turns
+                where role = 'assistant' and previous_role = 'user'
+                group by 1, 2, 3
+            ),
+            upserted as (
+                insert into lillo_dash.reply_latency_histogram as r
+                    (grain, period_start, agent_id, bucket, n_replies)
+                select
+                    grain.name, date_trunc(grain.name, c.hour_start), c.agent_id, c.bucket,
+                    sum(c.n_replies)
+                from changes as c
+                cross join (values ('hour'), ('day')) as grain (name)
+                group by 1, 2, 3, 4
+                having sum(c.n_replies) <> 0
+                on conflict (grain, period_start, agent_id, bucket) do update
+                set n_replies = r.n_replies + excluded.n_replies
+                returning r.grain, r.period_start, r.agent_id, r.bucket, r.n_replies
+            )
+            select grain, period_start, agent_id, bucket from upserted where n_replies = 0
+        """,
+        "drop_empty": """
+            delete from lillo_dash.reply_latency_histogram
+            where grain = :grain and period_start = :period_start and agent_id = :agent_id
+              and bucket = :bucket and n_replies = 0
+        """,
+        # A first build after the other rollups (refresh_state rows gone or never written for it):
+        # whatever the table holds is not counted by the watermark.
+        "clear": "delete from lillo_dash.reply_latency_histogram",
+    }.items()
+}
+
+
+def _refresh_reply_latency(conn: sa.Connection) -> bool:
+    """Bring the reply latency histograms up to the newest message; True when built from empty."""
+    lo = conn.execute(_SQL["watermark"], {"source": REPLIES_SOURCE}).scalar() or 0
+    hi = conn.execute(_SQL["max_message_id"]).scalar_one()
+    if lo == 0:
+        conn.execute(_REPLY_LATENCY_SQL["clear"])
+        # Left alone, the planner walks Lillo's (chat_id, timestamp) index for the chat order and
+        # reads the table in random order: 88 s at 10 M messages, against 49 s for a sequential
+        # scan and a sort.
+        conn.exec_driver_sql("set local enable_indexscan = off")
+        conn.exec_driver_sql("set local enable_bitmapscan = off")
+        conn.execute(_REPLY_LATENCY_SQL["build"], {"hi": hi})
+        conn.exec_driver_sql("reset enable_indexscan")
+        conn.exec_driver_sql("reset enable_bitmapscan")
+    else:
+        for start in range(lo, hi, BATCH_ROWS):
+            batch = {"lo": start, "hi": min(start + BATCH_ROWS, hi)}
+            emptied = conn.execute(_REPLY_LATENCY_SQL["changes"], batch).mappings().all()
+            if emptied:
+                conn.execute(_REPLY_LATENCY_SQL["drop_empty"], [dict(row) for row in emptied])
+    n_added = conn.execute(_SQL["count_messages"], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
+    conn.execute(
+        _SQL["save_watermark"], {"source": REPLIES_SOURCE, "last_id": max(hi, lo), "n_rows": n_added}
+    )
+    return lo == 0
+
+
+# --- Person weeks and retention ------------------------------------------------------------------------
+# lillo_dash.person_weeks and retention_weekly (retention cohorts) keep their own watermark too, for
+# the same reason: a database whose other rollups predate them builds them on its next refresh. A
+# batch's people have their weeks' counts taken away under their old cohort, their new weeks added,
+# and their counts added back under their cohort now (sql/views/agent_retention.rollup.sql does the
+# same live for the rows above the watermark).
+PERSON_WEEKS_SOURCE = "person_weeks"
+_COHORT_COUNTS = """
+    insert into lillo_dash.retention_weekly as r (agent_id, cohort_week, week_start, n_people)
+    select agent_id, cohort_week, week_start, {sign} count(*)
+    from (
+        select
+            w.agent_id, w.week_start,
+            min(w.week_start) over (partition by w.agent_id, w.user_id) as cohort_week
+        from {people} as t
+        inner join lillo_dash.person_weeks as w on w.agent_id = t.agent_id and w.user_id = t.user_id
+    ) as weeks
+    group by 1, 2, 3
+    on conflict (agent_id, cohort_week, week_start) do update set n_people = r.n_people + excluded.n_people
+"""
+_PERSON_WEEKS_SQL = {
+    name: sa.text(expand_macros(sql))
+    for name, sql in {
+        "add": """
+            insert into lillo_dash.person_weeks (agent_id, user_id, week_start)
+            select distinct
+                m.agent_id, m.user_id, date_trunc('week', to_timestamp(epoch_ms(m.timestamp) / 1000.0))
+            from chat_messages as m
+            where m.id > :lo and m.id <= :hi and m.role = 'user'
+            on conflict do nothing
+        """,
+        "touched": """
+            insert into pg_temp.touched_people (agent_id, user_id)
+            select distinct m.agent_id, m.user_id
+            from chat_messages as m
+            where m.id > :lo and m.id <= :hi and m.role = 'user'
+        """,
+        "take_away": _COHORT_COUNTS.format(sign="-", people="pg_temp.touched_people"),
+        "add_back": _COHORT_COUNTS.format(sign="", people="pg_temp.touched_people"),
+        "build": _COHORT_COUNTS.format(
+            sign="", people="(select distinct agent_id, user_id from lillo_dash.person_weeks)"
+        ),
+        "drop_empty": "delete from lillo_dash.retention_weekly where n_people = 0",
+        "clear": "truncate lillo_dash.person_weeks, lillo_dash.retention_weekly",
+    }.items()
+}
+
+
+def _refresh_person_weeks(conn: sa.Connection) -> bool:
+    """Bring person_weeks and retention_weekly up to the newest message; True when built from empty."""
+    lo = conn.execute(_SQL["watermark"], {"source": PERSON_WEEKS_SOURCE}).scalar() or 0
+    hi = conn.execute(_SQL["max_message_id"]).scalar_one()
+    if lo == 0:
+        conn.execute(_PERSON_WEEKS_SQL["clear"])
+        for start in range(lo, hi, BATCH_ROWS):
+            conn.execute(_PERSON_WEEKS_SQL["add"], {"lo": start, "hi": min(start + BATCH_ROWS, hi)})
+        conn.execute(_PERSON_WEEKS_SQL["build"])
+    else:
+        conn.exec_driver_sql(
+            "create temp table if not exists touched_people (agent_id text, user_id bigint) on commit drop"
+        )
+        for start in range(lo, hi, BATCH_ROWS):
+            batch = {"lo": start, "hi": min(start + BATCH_ROWS, hi)}
+            conn.exec_driver_sql("truncate pg_temp.touched_people")
+            conn.execute(_PERSON_WEEKS_SQL["touched"], batch)
+            conn.execute(_PERSON_WEEKS_SQL["take_away"])
+            conn.execute(_PERSON_WEEKS_SQL["add"], batch)
+            conn.execute(_PERSON_WEEKS_SQL["add_back"])
+        conn.execute(_PERSON_WEEKS_SQL["drop_empty"])
+    n_added = conn.execute(_SQL["count_messages"], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
+    conn.execute(
+        _SQL["save_watermark"], {"source": PERSON_WEEKS_SOURCE, "last_id": max(hi, lo), "n_rows": n_added}
+    )
+    return lo == 0
+
+
+# --- Command failures -----------------------------------------------------------------------------
+# lillo_dash.command_failures keeps its own watermark (refresh_state source 'command_failures'), so
+# a database whose other rollups predate the table builds it on its next refresh. A failure's row
+# never changes once written (its agent is the last speaker at or before it) except its retry: the
+# same person's next call of the command within 10 minutes, which new calls can only make earlier.
+# So a batch adds its failures, with their retry among the calls up to the batch's end, and then
+# lets its calls replace the retry of older failures they precede. sql/views/error_signatures
+# .rollup.sql and command_retry_funnel.rollup.sql compute the same columns live; keep them alike.
+FAILURES_SOURCE = "command_failures"
+_FAILURES_SQL = {
+    name: sa.text(expand_macros(sql))
+    for name, sql in {
+        # The retry lookup is the one in sql/views/command_retry_funnel.sql, up to the batch's end.
+        "add": """
+            insert into lillo_dash.command_failures (
+                command_id, sent_ms, command, agent_id, chat_id, user_id, signature, error_excerpt,
+                retry_ms, retry_id, retry_success
+            )
+            select
+                c.id, f.sent_ms, f.command, last_speaker(c), c.chat_id, c.user_id,
+                error_signature(c.error), left(c.error, 300), retry.sent_ms, retry.id, retry.success
+            from command_metrics as c
+            cross join lateral (
+                select epoch_ms(c.timestamp) as sent_ms, command_name(c.command) as command
+            ) as f
+            left join lateral (
+                select next_call.sent_ms, next_call.id, next_call.success
+                from (
+                    (select n.timestamp as sent_ms, n.id, n.success
+                     from command_metrics as n
+                     where n.timestamp > 100000000000
+                       and n.timestamp between f.sent_ms and f.sent_ms + 600000
+                       and (n.timestamp > f.sent_ms or n.id > c.id)
+                       and n.user_id = c.user_id and command_name(n.command) = f.command and n.id <= :hi
+                     order by n.timestamp, n.id
+                     limit 1)
+                    union all
+                    (select n.timestamp * 1000, n.id, n.success
+                     from command_metrics as n
+                     where n.timestamp <= 100000000000
+                       and n.timestamp between f.sent_ms / 1000 and (f.sent_ms + 600000) / 1000
+                       and n.timestamp * 1000 between f.sent_ms and f.sent_ms + 600000
+                       and (n.timestamp * 1000 > f.sent_ms or n.id > c.id)
+                       and n.user_id = c.user_id and command_name(n.command) = f.command and n.id <= :hi
+                     order by n.timestamp, n.id
+                     limit 1)
+                ) as next_call
+                order by next_call.sent_ms, next_call.id
+                limit 1
+            ) as retry on true
+            where c.id > :lo and c.id <= :hi and not c.success
+            on conflict (command_id) do nothing
+        """,
+        "earlier_retries": """
+            with new_calls as (
+                select n.id, n.user_id, command_name(n.command) as command,
+                       epoch_ms(n.timestamp) as sent_ms, n.success
+                from command_metrics as n
+                where n.id > :lo and n.id <= :hi
+            ),
+            earliest as (
+                select distinct on (f.command_id) f.command_id, n.sent_ms, n.id, n.success
+                from new_calls as n
+                inner join lillo_dash.command_failures as f
+                    on f.user_id = n.user_id and f.command = n.command
+                    and f.sent_ms between n.sent_ms - 600000 and n.sent_ms
+                    and (n.sent_ms > f.sent_ms or n.id > f.command_id)
+                where f.command_id <= :lo
+                order by f.command_id, n.sent_ms, n.id
+            )
+            update lillo_dash.command_failures as f
+            set retry_ms = e.sent_ms, retry_id = e.id, retry_success = e.success
+            from earliest as e
+            where f.command_id = e.command_id
+              and (f.retry_ms is null or (e.sent_ms, e.id) < (f.retry_ms, f.retry_id))
+        """,
+        "clear": "truncate lillo_dash.command_failures",
+    }.items()
+}
+
+
+def _refresh_command_failures(conn: sa.Connection) -> bool:
+    """Bring command_failures up to the newest command; True when built from empty."""
+    lo = conn.execute(_SQL["watermark"], {"source": FAILURES_SOURCE}).scalar() or 0
+    hi = conn.execute(_SQL["max_command_id"]).scalar_one()
+    if lo == 0:
+        conn.execute(_FAILURES_SQL["clear"])
+    for start in range(lo, hi, BATCH_ROWS):
+        batch = {"lo": start, "hi": min(start + BATCH_ROWS, hi)}
+        conn.execute(_FAILURES_SQL["add"], batch)
+        if start > 0:
+            conn.execute(_FAILURES_SQL["earlier_retries"], batch)
+    n_added = conn.execute(_SQL["count_commands"], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
+    conn.execute(
+        _SQL["save_watermark"], {"source": FAILURES_SOURCE, "last_id": max(hi, lo), "n_rows": n_added}
+    )
+    return lo == 0
 
 
 def refresh(engine: sa.Engine, *, full: bool = False, wait: bool = True) -> RefreshReport | None:
@@ -304,6 +692,7 @@ def refresh_in_transaction(
         return None
     if full:
         conn.exec_driver_sql(_SQL["truncate"].text)
+        conn.execute(_SQL["forget_watermarks"])
     first_build = full
     for source, step, max_id, count in (
         ("chat_messages", _refresh_messages, "max_message_id", "count_messages"),
@@ -317,6 +706,9 @@ def refresh_in_transaction(
         n_added = conn.execute(_SQL[count], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
         conn.execute(_SQL["save_watermark"], {"source": source, "last_id": max(hi, lo), "n_rows": n_added})
         added[source] = n_added
+    first_build = _refresh_reply_latency(conn) or first_build
+    first_build = _refresh_person_weeks(conn) or first_build
+    first_build = _refresh_command_failures(conn) or first_build
     if first_build:
         conn.exec_driver_sql(_SQL["analyze"].text)
     return RefreshReport(

@@ -98,6 +98,30 @@ def show_notices(notices: tuple[str, ...] | list[str]) -> None:
         st.info(plain(notice), icon=":material/info:")
 
 
+# The "pseudonymise people" choice, kept across pages (a widget's own state is dropped when a
+# page without it runs).
+PSEUDONYMISE_KEY = "_pseudonymise_people"
+
+
+def pseudonymised(is_admin: bool) -> bool:
+    """Whether people are shown under pseudonyms now (the switch's last state on any page)."""
+    return st.session_state.get(PSEUDONYMISE_KEY, True) or not is_admin
+
+
+def pseudonymise_switch(is_admin: bool, *, key: str = "pseudonymise") -> bool:
+    """The "Pseudonymise people" toggle: on by default, and only admins can turn it off."""
+    chosen = st.toggle(
+        "Pseudonymise people",
+        value=st.session_state.get(PSEUDONYMISE_KEY, True) or not is_admin,
+        disabled=not is_admin,
+        help="Names and usernames become stable pseudonyms and wallet addresses are masked. "
+        "Only admins can turn this off.",
+        key=key,
+    )
+    st.session_state[PSEUDONYMISE_KEY] = chosen
+    return chosen or not is_admin
+
+
 @dataclass(frozen=True)
 class Tile:
     label: str

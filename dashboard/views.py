@@ -16,6 +16,8 @@ lives in exactly one place:
 - `last_speaker(alias)`: commands carry no agent; a command belongs to the agent that last wrote
   in its chat at or before it ('' when none did). Two index probes on Lillo's
   (chat_id, timestamp desc) index, one per epoch unit.
+- `error_signature(column)`: an error text with its varying parts replaced by placeholders
+  (dashboard/error_signature.py).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import streamlit as st
 
 from dashboard.config import SQL_DIR, ConfigError, Settings, load_settings
 from dashboard.db import describe_connect_error
+from dashboard.error_signature import expand_error_signature
 from dashboard.live_schema import LiveSchema
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,7 @@ def expand_macros(sql: str) -> str:
     Arguments are plain column names or aliases (the patterns admit nothing else)."""
     sql = _LAST_SPEAKER_CALL.sub(lambda m: _LAST_SPEAKER_SQL.format(c=m[1], threshold=MS_THRESHOLD), sql)
     sql = _COMMAND_NAME_CALL.sub(lambda m: f"ltrim(lower({m[1]}), '/')", sql)
+    sql = expand_error_signature(sql)
     return _EPOCH_MS_CALL.sub(
         lambda m: f"(case when {m[1]} > {MS_THRESHOLD} then {m[1]} else {m[1]} * 1000 end)", sql
     )
@@ -167,7 +171,16 @@ def pick_variant(name: str, schema: LiveSchema, params: dict) -> bool:
 
 # Rollup variants count the rows above each source's refresh watermark live. The watermark is bound
 # as a value (not read inside the query) so the planner sees it and scans only those rows by id.
-WATERMARK_PARAMS = {"messages_watermark": "chat_messages", "commands_watermark": "command_metrics"}
+WATERMARK_PARAMS = {
+    "messages_watermark": "chat_messages",
+    "commands_watermark": "command_metrics",
+    # The reply latency rollup keeps its own (dashboard/rollups.py): 0 until it is first built.
+    "replies_watermark": "reply_latency",
+    # The command failures rollup keeps its own too (dashboard/rollups.py).
+    "failures_watermark": "command_failures",
+    # So does the retention rollup (person_weeks).
+    "weeks_watermark": "person_weeks",
+}
 _WATERMARKS_SQL = sa.text("select source, last_id from lillo_dash.refresh_state")
 
 

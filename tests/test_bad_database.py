@@ -109,3 +109,39 @@ def test_cli_check_passes_on_a_lillo_database(fixture_db):
     cli = run_cli(fixture_db, "check")
     assert cli.returncode == 0, cli.stderr
     assert "All eight Lillo tables are present." in cli.stdout
+
+
+def _no_rows(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "truncate chat_messages, command_metrics, user_data, model_preferences restart identity"
+        )
+
+
+@pytest.fixture(scope="module")
+def no_rows_db(new_database) -> str:
+    from tests.databases import prepared
+
+    return prepared(new_database("no_rows"), seed=_no_rows)
+
+
+@pytest.mark.parametrize(
+    ("page", "query"),
+    [
+        ("app_pages/overview.py", {}),
+        ("app_pages/conversations.py", {"range": "all"}),
+        ("app_pages/conversations.py", {"q": "price"}),
+        ("app_pages/conversations.py", {"chat": "12345"}),
+        ("app_pages/people.py", {}),
+        ("app_pages/people.py", {"person": "501"}),
+    ],
+)
+def test_a_database_without_rows_shows_notices_not_tracebacks(monkeypatch, no_rows_db, page, query):
+    at = run_app(monkeypatch, no_rows_db)
+    at.switch_page(page)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception
+    assert not at.error
+    shown = [c.value for c in at.caption] + [i.value for i in at.info] + [w.value for w in at.warning]
+    assert shown  # says what is (not) there rather than drawing nothing

@@ -1,4 +1,4 @@
-"""The real thing: `streamlit run app.py` on the embedded demo database (no DATABASE_URL, as on a
+"""The real thing: `streamlit run serve.py` on the embedded demo database (no DATABASE_URL, as on a
 fresh machine), opened in headless Chromium through Playwright, signed in with the demo's accounts.
 Screenshots go to test-artifacts/."""
 
@@ -163,7 +163,7 @@ def test_bad_url_input_gives_notices_not_tracebacks(server, page):
     _screenshot(page, "overview-bad-url")
 
 
-def test_viewer_opens_a_transcript_and_exports_it(server, page):
+def test_viewer_opens_a_transcript_and_exports_it(server, page, browser):
     page.goto(f"{server}/conversations?range=all")
     page.get_by_role("heading", name="Conversations").wait_for(timeout=120_000)
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
@@ -171,7 +171,7 @@ def test_viewer_opens_a_transcript_and_exports_it(server, page):
     _screenshot(page, "conversations")
     # Table cells are drawn on a canvas: the busiest chat's id comes from the table's CSV.
     with page.expect_download() as download:
-        page.locator(".st-key-csv-top_chats").get_by_text("Download CSV").first.click()
+        page.locator(".st-key-csv-chat_list").get_by_text("Download CSV").first.click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     chats = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
     chat_id = chats[0]["chat_id"]
@@ -190,6 +190,15 @@ def test_viewer_opens_a_transcript_and_exports_it(server, page):
     assert exported.startswith("# Lillo Dashboard export of chat_transcript")
     rows = list(csv.DictReader(io.StringIO("\n".join(exported.split("\n")[3:]))))
     assert rows and all(r["role"] == "assistant" or r["user_first_name"].startswith("Person ") for r in rows)
+    # The link is the viewer's own: another browser, not signed in, gets a refusal and no rows.
+    link = page.locator(".st-key-csv-chat_transcript a").first.get_attribute("href")
+    stranger = browser.new_context()
+    try:
+        answer = stranger.new_page().goto(f"{server}{link}")
+        assert answer.status == 403
+        assert "Sign in" in answer.text() and "chat_transcript" not in answer.text()
+    finally:
+        stranger.close()
 
 
 def test_viewer_searches_opens_the_hit_in_its_chat_and_exports_it(server, page):

@@ -158,12 +158,50 @@ def page_text(at: AppTest) -> str:
     return "\n".join(str(t.value) for t in at.text)
 
 
-def test_without_a_chat_the_busiest_chats_link_to_their_transcripts(conversations):
+def test_without_a_chat_the_chats_list_links_to_their_transcripts(conversations):
     at = conversations(range="all")
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 2  # people's and agents' messages; the hour-of-week heatmap
+    # people's and agents' messages, the hour-of-week heatmap, chat sizes
+    assert len(at.get("plotly_chart")) >= 3
+    chats = at.dataframe[0].value
+    assert chats["link"].tolist()[0] == f"/conversations?chat={fx.GROUP_CHAT}"  # the most messages
+    assert set(chats["chat_kind"]) == {"group", "private"}
+
+
+@pytest.mark.parametrize(
+    ("query", "chats"),
+    [
+        ({"kind": "private"}, {fx.PRIVATE_CHAT, fx.OTHER_PRIVATE_CHAT}),
+        ({"kind": "group"}, {fx.GROUP_CHAT}),
+        ({"who": "505"}, {fx.OTHER_PRIVATE_CHAT}),
+        ({"min": "4"}, {fx.GROUP_CHAT, fx.PRIVATE_CHAT}),
+    ],
+)
+def test_chats_list_filters_from_the_url(conversations, query, chats):
+    at = conversations(range="all", **query)
+    assert not at.exception
     links = at.dataframe[0].value["link"].tolist()
-    assert f"/conversations?chat={fx.GROUP_CHAT}" in links
+    assert {int(link.split("=")[1]) for link in links} == chats
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ({"kind": "secret"}, "Unknown chat kind"),
+        ({"sort": "'; drop table x"}, "Unknown order"),
+        ({"min": "-5"}, "not a usable minimum size"),
+        ({"min": "1" * 40}, "not a usable minimum size"),
+        ({"who": "bob"}, "not a Telegram user id"),
+        ({"page": "0"}, "not a page number"),
+        ({"page": "99999999999999999999999"}, "not a page number"),
+    ],
+)
+def test_bad_chat_list_choices_in_the_url_give_notices(conversations, query, shown):
+    at = conversations(range="all", **query)
+    assert not at.exception
+    notices = [i.value for i in at.info] + [w.value for w in at.warning]
+    assert any(shown in n for n in notices), notices
+    assert at.dataframe[0].value["link"].tolist()  # the list is still shown, with defaults
 
 
 @pytest.mark.parametrize(
@@ -217,31 +255,6 @@ def test_older_messages_page_back(conversations, monkeypatch):
     assert not at.exception
     assert at.query_params.get("before")
     assert page_text(at) != first
-
-
-@pytest.mark.parametrize(
-    ("text", "pattern", "note"),
-    [
-        ("price", "%price%", None),
-        ("  Привет   мир ", "%Привет мир%", None),
-        ("100%_\\", "%100\\%\\_\\\\%", None),
-        ("a\x00b", "%ab%", None),
-        ("?!...", None, "punctuation alone"),
-        ("   ", None, None),
-        ("x" * 10_000, "%" + "x" * transcript.MAX_QUERY + "%", "first 200 characters"),
-        ("日本語とEnglish", "%日本語とEnglish%", None),
-    ],
-)
-def test_search_texts(text, pattern, note):
-    found, why = transcript.search_pattern(text)
-    assert found == pattern
-    assert (why is None) if note is None else (note in why)
-
-
-def test_snippet_marks_the_first_match_case_insensitively():
-    before, match, after = transcript.snippet("Hello World, hello world", "WORLD", width=3)
-    assert (before, match, after) == ("…lo ", "World", ", h…")
-    assert transcript.snippet("no hit here", "zzz") == ("no hit here", "", "")
 
 
 def test_search_on_the_page_shows_escaped_snippets_and_opens_the_chat(conversations):

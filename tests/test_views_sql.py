@@ -521,7 +521,7 @@ def test_activity_heatmap_matches_independent_counts(reader, tz, agent_ids):
 
 
 def search(conn, text, *, scan_rows=1_000_000, limit=50, agent_ids=()) -> pd.DataFrame:
-    from dashboard.transcript import search_pattern
+    from dashboard.search import search_pattern
 
     pattern, _ = search_pattern(text)
     return run_view(
@@ -577,3 +577,53 @@ def test_search_scan_is_bounded_to_the_newest_rows_and_filters_agents(reader):
         search(reader, "message", limit=2)["message_row_id"].tolist()
         == sorted(messages["id"], reverse=True)[:2]
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "entries"),
+    [
+        ("price", [("price", True)]),
+        ("Привет мир, e-ma", [("привет мир", False), ("e ma", True), ("мир e-ma", True)]),
+        ("e-ma", [("e ma", True), ("e-ma", True)]),
+        ("?!", []),
+    ],
+)
+def test_search_words_are_the_index_entries_a_hit_must_hold(installed, text, entries):
+    """By hand: 'e-ma' is a hyphenated word (the whole, then its parts 'e' and 'ma'); it and 'ma'
+    end the text, so they may continue, and no pair starts with one; a word in a pair is left out."""
+    got = installed_view(installed, "search_words", search_text=text)
+    assert list(got.itertuples(index=False, name=None)) == entries
+
+
+@pytest.mark.parametrize(
+    ("text", "words_query"), [("message 1", "'message' & 'message 1':*"), ("sage 1", "'sage'")]
+)
+def test_indexed_search_finds_the_text_where_it_starts_a_word(installed, text, words_query):
+    from dashboard.search import search_pattern
+
+    pattern, _ = search_pattern(text)
+    got = installed_view(
+        installed,
+        "message_search_indexed",
+        words_query=words_query,
+        pattern=pattern,
+        limit=50,
+        agent_ids=[],
+        tz="UTC",
+    )
+    messages = fx.messages()
+    starts_a_word = messages["content"].str.lower().str.contains(r"(?<![^\W_])" + text, regex=True)
+    assert got["message_row_id"].tolist() == sorted(messages.loc[starts_a_word, "id"], reverse=True)
+    assert text != "sage 1" or got.empty
+
+
+def test_reply_latency_known_values(reader):
+    """By hand from the fixture: Alpha 36 s, 36 s and 6 min; Beta 72 s and 12 min (its group user
+    message before a system notice is answered by none); ghost-bot 3 min. Pandas comparisons, the
+    rollup variant and harder histories are in tests/test_reply_latency.py."""
+    got = view(reader, "reply_latency").set_index("agent_id")
+    assert got.index.tolist() == [fx.ALPHA, fx.BETA, fx.GHOST]
+    assert got["agent_name"].tolist() == ["Alpha", "Beta", fx.GHOST]
+    assert got["n_replies"].tolist() == [3, 2, 1]
+    assert got["median_ms"].tolist() == pytest.approx([36_000, 396_000, 180_000])
+    assert got["p90_ms"].tolist() == pytest.approx([36_000 + 0.8 * 324_000, 72_000 + 0.9 * 648_000, 180_000])

@@ -65,6 +65,20 @@ create table if not exists lillo_dash.chat_totals (
     primary key (chat_id, agent_id)
 );
 
+-- Messages per chat, all agents together, ever: the chat list ranks by it through its index.
+create table if not exists lillo_dash.chat_sizes (
+    chat_id bigint primary key,
+    n_messages bigint not null
+);
+create index if not exists chat_sizes_by_size on lillo_dash.chat_sizes (n_messages desc, chat_id);
+
+-- A database whose rollups were built before chat_sizes existed: fill it from chat_totals once.
+insert into lillo_dash.chat_sizes (chat_id, n_messages)
+select t.chat_id, sum(t.n_messages)
+from lillo_dash.chat_totals as t
+where not exists (select from lillo_dash.chat_sizes)
+group by 1;
+
 -- People who wrote in a chat, per agent, ever: the chat lists' people column.
 create table if not exists lillo_dash.chat_people (
     chat_id bigint not null,
@@ -75,6 +89,32 @@ create table if not exists lillo_dash.chat_people (
     last_ms bigint not null,
     primary key (chat_id, user_id, agent_id)
 );
+
+-- Per person and agent ('*' = all agents), ever: messages written, chats written in, first and
+-- last message. Derived from chat_people (each refresh recomputes the people it touched), so the
+-- people list ranks 200,000 people by reading an index, not by grouping chat_people.
+create table if not exists lillo_dash.person_totals (
+    user_id bigint not null,
+    agent_id text not null,
+    n_messages bigint not null,
+    n_chats bigint not null,
+    first_ms bigint not null,
+    last_ms bigint not null,
+    primary key (user_id, agent_id)
+);
+create index if not exists chat_people_by_user on lillo_dash.chat_people (user_id);
+create index if not exists person_totals_by_messages
+    on lillo_dash.person_totals (agent_id, n_messages desc, user_id);
+create index if not exists person_totals_by_last_seen
+    on lillo_dash.person_totals (agent_id, last_ms desc, user_id);
+
+-- A database whose rollups were built before person_totals existed: fill it from chat_people once.
+insert into lillo_dash.person_totals (user_id, agent_id, n_messages, n_chats, first_ms, last_ms)
+select cp.user_id, level.agent_id, sum(cp.n_messages), count(distinct cp.chat_id), min(cp.first_ms), max(cp.last_ms)
+from lillo_dash.chat_people as cp
+cross join lateral (values (cp.agent_id), ('*')) as level (agent_id)
+where not exists (select from lillo_dash.person_totals)
+group by 1, 2;
 
 -- Commands per (UTC hour, command without its leading '/', agent), the agent being the one that
 -- last wrote in the chat at or before the command ('' when none did). Command '*' counts all
@@ -104,3 +144,68 @@ create table if not exists lillo_dash.command_duration_histogram (
 insert into lillo_dash.installed_files (file_name)
 values ('002_rollups.sql')
 on conflict (file_name) do update set installed_at = excluded.installed_at;
+
+-- Reply latency histograms per (grain, UTC hour or day, agent): one sample per user message that
+-- is immediately followed by an assistant message in the same chat and agent's history (see
+-- sql/views/reply_latency.sql), counted in the period of the reply. Buckets as in
+-- command_duration_histogram (lillo_dash.latency_bucket). Kept by dashboard/rollups.py under its own
+-- watermark (refresh_state source 'reply_latency'), so a database whose other rollups were built
+-- before this table existed builds it on its next refresh. No '*' agent level: the view answers per
+-- agent. The key carries the counts, so a range is read from the index alone.
+create table if not exists lillo_dash.reply_latency_histogram (
+    grain text not null check (grain in ('hour', 'day')),
+    period_start timestamptz not null,
+    agent_id text not null,
+    bucket smallint not null,
+    n_replies bigint not null,
+    primary key (grain, period_start, agent_id, bucket) include (n_replies)
+);
+
+-- The weeks (UTC, starting Monday) in which each person wrote to each agent (user messages): the
+-- agent page's retention cohorts. Kept by dashboard/rollups.py under its own watermark
+-- (refresh_state source 'person_weeks'), so a database whose other rollups were built before this
+-- table existed builds it on its next refresh.
+create table if not exists lillo_dash.person_weeks (
+    agent_id text not null,
+    user_id bigint not null,
+    week_start timestamptz not null,
+    primary key (agent_id, user_id, week_start)
+);
+
+-- People per (agent, cohort week, week): the cohort is a person's first week in person_weeks, and
+-- each of their weeks counts once. Kept with person_weeks (same watermark): a refresh takes the
+-- touched people's old weeks away and adds their new ones, so a late earlier message moves a
+-- person to their true cohort.
+create table if not exists lillo_dash.retention_weekly (
+    agent_id text not null,
+    cohort_week timestamptz not null,
+    week_start timestamptz not null,
+    n_people bigint not null,
+    primary key (agent_id, cohort_week, week_start)
+);
+
+-- One row per failed command (command_metrics.id): its moment, command name (without '/'), agent
+-- (the one that last wrote in its chat before it, '' when none did), chat, person, error signature
+-- (the error_signature() macro, dashboard/error_signature.py), error text cut to 300 characters,
+-- and its retry: the same person's next call of the same command (by moment, then row id) when it
+-- came within 10 minutes (600,000 ms), else nulls. The error signature and retry funnel views read
+-- it instead of running the normaliser's regexes, and a lookup per failure, over the range. A
+-- refresh adds new failures and lets new calls replace a stored retry they precede (the next call
+-- can only get earlier as rows arrive). Kept by dashboard/rollups.py under its own watermark
+-- (refresh_state source 'command_failures'), so a database whose other rollups were built before
+-- this table existed builds it on its next refresh.
+create table if not exists lillo_dash.command_failures (
+    command_id bigint primary key,
+    sent_ms bigint not null,
+    command text not null,
+    agent_id text not null,
+    chat_id bigint not null,
+    user_id bigint not null,
+    signature text not null,
+    error_excerpt text,
+    retry_ms bigint,
+    retry_id bigint,
+    retry_success boolean
+);
+create index if not exists command_failures_by_moment on lillo_dash.command_failures (sent_ms);
+create index if not exists command_failures_by_person on lillo_dash.command_failures (user_id, command, sent_ms);

@@ -67,6 +67,25 @@ as $$
         and a.period_start >= piece.piece_start and a.period_start < piece.piece_end
 $$;
 
+-- chat_range_rows with the user messages among them: the chat list's split by role.
+create or replace function lillo_dash.chat_range_split(
+    chat bigint, range_start timestamptz, range_end timestamptz
+)
+returns table (agent_id text, n_messages bigint, n_user_messages bigint, last_ms bigint)
+language sql stable parallel safe
+as $$
+    select a.agent_id, a.n_messages, a.n_user_messages, a.last_ms
+    from lillo_dash.whole_days(range_start, range_end) as d
+    inner join lillo_dash.chat_activity as a
+        on a.chat_id = chat and a.grain = 'day' and a.period_start >= d.days_from and a.period_start < d.days_to
+    union all
+    select a.agent_id, a.n_messages, a.n_user_messages, a.last_ms
+    from lillo_dash.hour_pieces(range_start, range_end) as piece
+    inner join lillo_dash.chat_activity as a
+        on a.chat_id = chat and a.grain = 'hour'
+        and a.period_start >= piece.piece_start and a.period_start < piece.piece_end
+$$;
+
 -- Duration histogram bucket of a duration in ms: b > 0 holds [1.02^(b-1), 1.02^b), 0 holds zero and
 -- negative durations.
 create or replace function lillo_dash.duration_bucket(duration_ms integer)
@@ -113,3 +132,12 @@ $$;
 insert into lillo_dash.installed_files (file_name)
 values ('003_rollup_functions.sql')
 on conflict (file_name) do update set installed_at = excluded.installed_at;
+
+-- duration_bucket for bigint latencies (a reply can come more than 24.8 days, 2^31 ms, later):
+-- the same buckets, so bucket_ms reads both.
+create or replace function lillo_dash.latency_bucket(latency_ms bigint)
+returns integer
+language sql immutable parallel safe
+as $$
+    select case when latency_ms <= 0 then 0 else floor(ln(latency_ms) / ln(1.02))::integer + 1 end
+$$;

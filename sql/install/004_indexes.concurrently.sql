@@ -2,11 +2,13 @@
 -- statement runs on its own, outside a transaction (`python -m dashboard install` does that for
 -- every *.concurrently.sql file, after the other files).
 
--- One chat's rollup rows in a range: the chat list counts chat by chat. The index carries what
--- it counts, so it is read without visiting the table (index-only scans).
+-- One chat's rollup rows in a range: the chat lists count chat by chat. The index carries what
+-- they count, so it is read without visiting the table (index-only scans).
 drop index concurrently if exists lillo_dash.chat_activity_by_chat;
-create index concurrently if not exists chat_activity_chat_counts
-    on lillo_dash.chat_activity (chat_id, grain, period_start) include (agent_id, n_messages, last_ms);
+create index concurrently if not exists chat_activity_chat_split
+    on lillo_dash.chat_activity (chat_id, grain, period_start)
+    include (agent_id, n_messages, n_user_messages, last_ms);
+drop index concurrently if exists lillo_dash.chat_activity_chat_counts;
 
 -- Rollup rows of one level (a command or '*', some agents or '*') in a range. The rows of one
 -- level lie one per table page, so the indexes carry the counts: the views read them alone.
@@ -29,3 +31,19 @@ create index concurrently if not exists message_hourly_agent_latest
 -- would read every command. The name says whose it is; `drop index` removes it without harm.
 create index concurrently if not exists lillo_dash_command_metrics_by_chat
     on command_metrics (chat_id, timestamp);
+
+-- A person's calls in time order: the retry funnel looks up, for each failure, the same person's
+-- next call within 10 minutes; through the timestamp index alone that reads every call of those
+-- minutes (about 200 at 10 M messages). Dashboard-owned like the index above.
+create index concurrently if not exists lillo_dash_command_metrics_by_user
+    on command_metrics (user_id, timestamp);
+
+-- Calls by duration: the slowest calls table reads from the top down until it has a page, instead of
+-- sorting every call of the range.
+create index concurrently if not exists lillo_dash_command_metrics_by_duration
+    on command_metrics (duration, id);
+
+-- One command's calls by duration (the expression is the command_name() macro's, so the views'
+-- `command_name(c.command) = :command` uses it): a command page's slowest calls.
+create index concurrently if not exists lillo_dash_command_metrics_by_name_duration
+    on command_metrics ((ltrim(lower(command), '/')), duration, id);

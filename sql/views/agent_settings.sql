@@ -25,12 +25,14 @@ final as (
         a.updated_at,
         c.credentials_set,
         to_timestamp(nullif(greatest(
+            -- The newest hour holds a row per role: the latest of them.
             coalesce((
-                select h.last_ms
+                select max(h.last_ms)
                 from lillo_dash.message_hourly as h
                 where h.agent_id = a.id::text
-                order by h.hour_start desc
-                limit 1
+                  and h.hour_start = (
+                      select max(x.hour_start) from lillo_dash.message_hourly as x where x.agent_id = a.id::text
+                  )
             ), -1),
             coalesce((select t.last_ms from tail as t where t.agent_id = a.id::text), -1)
         ), -1) / 1000.0) at time zone :tz as last_active_at

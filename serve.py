@@ -1,0 +1,12 @@
+"""The dashboard as a server: `streamlit run serve.py` (what `make run` does).
+
+app.py is the Streamlit app; this adds the CSV download route beside Streamlit's own, which
+streams exports instead of holding them in memory (dashboard/export_route.py). `streamlit run`
+finds `app` below and serves it with uvicorn, taking the usual --server.* options.
+"""
+
+import streamlit as st
+
+from dashboard import export_route
+
+app = st.App("app.py", routes=export_route.routes())
