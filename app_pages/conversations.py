@@ -195,7 +195,8 @@ if page.empty:
 if pseudonymised:
     page = privacy.pseudonymise(key, page)
 
-newest_ms = int(page["sent_ms"].max()) if cursor else transcript.MAX_BIGINT
+# Commands up to the cursor's moment: a link to a command's time shows that command too.
+newest_ms = max(int(page["sent_ms"].max()), cursor.sent_ms) if cursor else transcript.MAX_BIGINT
 commands = views.fetch(
     "chat_commands",
     chat_id=chat_id,
