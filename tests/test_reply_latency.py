@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from dashboard import rollups, views
+from dashboard import rollups, rollups_replies, views
 from dashboard.db import admin_engine
 from dashboard.live_schema import introspect
 from tests import fixture_data as fx
@@ -265,7 +265,7 @@ def test_rollup_is_built_when_installed_after_the_others(new_database):
         with engine.begin() as conn:
             conn.execute(
                 sa.text("delete from lillo_dash.refresh_state where source = :s"),
-                {"s": rollups.REPLIES_SOURCE},
+                {"s": rollups_replies.REPLIES_SOURCE},
             )
             conn.execute(sa.text("truncate lillo_dash.reply_latency_histogram"))
         assert_both_variants_match(engine, {"week": WEEK}, [[]])
