@@ -33,7 +33,7 @@ USAGE_COLUMNS = {
     "last_active_at": st.column_config.DatetimeColumn("Last active", format="YYYY-MM-DD HH:mm"),
 }
 PEOPLE_COLUMNS = {
-    "user_id": st.column_config.NumberColumn("Telegram id", format="%d"),
+    "link": st.column_config.LinkColumn("Person", display_text=r"person=(\d+)"),
     "user_first_name": st.column_config.TextColumn("Name"),
     "username": st.column_config.TextColumn("Username"),
     "n_messages": st.column_config.NumberColumn("Messages (ever)", format="localized"),
@@ -41,7 +41,7 @@ PEOPLE_COLUMNS = {
     "last_seen_at": st.column_config.DatetimeColumn("Last seen", format="YYYY-MM-DD HH:mm"),
 }
 CHAT_COLUMNS = {
-    "chat_id": st.column_config.NumberColumn("Chat", format="%d"),
+    "link": st.column_config.LinkColumn("Chat", display_text=r"chat=(-?\d+)"),
     "chat_kind": st.column_config.TextColumn("Kind"),
     "n_messages": st.column_config.NumberColumn("Messages", format="localized"),
     "n_people": st.column_config.NumberColumn("People (ever)", format="localized"),
@@ -205,7 +205,9 @@ with left:
             "limit": 10,
             "offset": 0,
         },
-        lambda frame: ui.table(frame, CHAT_COLUMNS),
+        lambda frame: ui.table(
+            frame.assign(link=[f"/conversations?chat={c}" for c in frame["chat_id"]]), CHAT_COLUMNS
+        ),
         csv_parts=agent_parts,
     )
 with right:
@@ -234,7 +236,8 @@ if people is not None:
     if people.frame.empty:
         st.caption("Nobody wrote to this agent yet.")
     else:
-        ui.table(privacy.pseudonymise(key, people.frame) if pseudonymised else people.frame, PEOPLE_COLUMNS)
+        shown = privacy.pseudonymise(key, people.frame) if pseudonymised else people.frame
+        ui.table(shown.assign(link=[f"/people?person={p}" for p in shown["user_id"]]), PEOPLE_COLUMNS)
         _export(
             "people",
             people_params,
