@@ -138,23 +138,38 @@ _SQL = {
                 first_ms = least(r.first_ms, excluded.first_ms),
                 last_ms = greatest(r.last_ms, excluded.last_ms)
         """,
-        # The people this batch touched, recomputed from chat_people (already updated above).
+        # The (person, agent) pairs this batch touched and those people's all-agents rows,
+        # recomputed from chat_people (already updated above); unchanged rows are not rewritten.
         "person_totals": """
-            insert into lillo_dash.person_totals
+            with touched as (
+                select distinct m.user_id, m.agent_id from chat_messages as m
+                where m.id > :lo and m.id <= :hi and m.role = 'user'
+            ),
+
+            levels as (
+                select user_id, agent_id from touched
+                union
+                select distinct user_id, '*' from touched
+            )
+
+            insert into lillo_dash.person_totals as r
                 (user_id, agent_id, n_messages, n_chats, first_ms, last_ms)
             select
-                cp.user_id, level.agent_id, sum(cp.n_messages), count(distinct cp.chat_id),
+                l.user_id, l.agent_id, sum(cp.n_messages), count(distinct cp.chat_id),
                 min(cp.first_ms), max(cp.last_ms)
-            from (
-                select distinct m.user_id from chat_messages as m
-                where m.id > :lo and m.id <= :hi and m.role = 'user'
-            ) as touched
-            inner join lillo_dash.chat_people as cp on cp.user_id = touched.user_id
-            cross join lateral (values (cp.agent_id), ('*')) as level (agent_id)
+            from levels as l
+            -- Person by person through chat_people_by_user: a batch touches few of them.
+            cross join lateral (
+                select p.chat_id, p.n_messages, p.first_ms, p.last_ms
+                from lillo_dash.chat_people as p
+                where p.user_id = l.user_id and (l.agent_id = '*' or p.agent_id = l.agent_id)
+            ) as cp
             group by 1, 2
             on conflict (user_id, agent_id) do update
             set n_messages = excluded.n_messages, n_chats = excluded.n_chats,
                 first_ms = excluded.first_ms, last_ms = excluded.last_ms
+            where (r.n_messages, r.n_chats, r.first_ms, r.last_ms)
+                is distinct from (excluded.n_messages, excluded.n_chats, excluded.first_ms, excluded.last_ms)
         """,
         "activity_hourly": """
             with bits as (

@@ -331,6 +331,16 @@ def test_admin_changes_a_capability_and_sees_it_in_agents_and_the_audit_log(serv
         context.close()
 
 
+@pytest.fixture
+def viewer_page(browser, server, accounts, request):
+    """A viewer signed in afresh: an earlier test's sign-out ends every sign-in of the account."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    _sign_in(page, server, accounts["viewer"])
+    yield from _kept_on_failure(page, request)
+    context.close()
+
+
 def _settled(page) -> None:
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
 
@@ -343,63 +353,63 @@ def _csv_rows(page, key: str) -> list[dict[str, str]]:
     return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
 
 
-def test_viewer_lists_people_and_opens_a_person(server, page):
-    page.goto(f"{server}/people")
-    page.get_by_role("heading", name="People").wait_for(timeout=120_000)
-    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
-    _settled(page)
-    _screenshot(page, "people")
-    people = _csv_rows(page, "csv-people")
+def test_viewer_lists_people_and_opens_a_person(server, viewer_page):
+    viewer_page.goto(f"{server}/people")
+    viewer_page.get_by_role("heading", name="People").wait_for(timeout=120_000)
+    viewer_page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+    _settled(viewer_page)
+    _screenshot(viewer_page, "people")
+    people = _csv_rows(viewer_page, "csv-people")
     assert people and all(p["user_first_name"].startswith("Person ") for p in people)  # pseudonyms
     assert all(not p["wallet_address"] or "…" in p["wallet_address"] for p in people)  # masked
     person = people[0]["user_id"]
-    page.goto(f"{server}/people?person={person}&range=all")
-    page.get_by_role("heading", name="Their chats").wait_for(timeout=60_000)
-    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
-    _settled(page)
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert "Person " in page.locator('[data-testid="stMain"]').inner_text()
-    _screenshot(page, "person")
-    chats = _csv_rows(page, "csv-chat_list")
+    viewer_page.goto(f"{server}/people?person={person}&range=all")
+    viewer_page.get_by_role("heading", name="Their chats").wait_for(timeout=60_000)
+    viewer_page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+    _settled(viewer_page)
+    assert viewer_page.locator('[data-testid="stException"]').count() == 0
+    assert "Person " in viewer_page.locator('[data-testid="stMain"]').inner_text()
+    _screenshot(viewer_page, "person")
+    chats = _csv_rows(viewer_page, "csv-chat_list")
     assert chats and int(chats[0]["n_messages"]) > 0
 
 
-def test_viewer_opens_an_agent(server, page):
-    page.goto(f"{server}/agents?range=all")
-    page.get_by_role("heading", name="Agents").first.wait_for(timeout=120_000)
-    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
-    _settled(page)
-    _screenshot(page, "agents")
-    agents = _csv_rows(page, "csv-agent_usage")
+def test_viewer_opens_an_agent(server, viewer_page):
+    viewer_page.goto(f"{server}/agents?range=all")
+    viewer_page.get_by_role("heading", name="Agents").first.wait_for(timeout=120_000)
+    viewer_page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+    _settled(viewer_page)
+    _screenshot(viewer_page, "agents")
+    agents = _csv_rows(viewer_page, "csv-agent_usage")
     busiest = max(agents, key=lambda a: int(a["n_user_messages"]) + int(a["n_assistant_messages"]))
-    page.goto(f"{server}/agents?id={busiest['agent_id']}&range=all")
-    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=60_000)
-    _settled(page)
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert busiest["agent_name"] in page.locator('[data-testid="stMain"]').inner_text()
-    _screenshot(page, "agent")
+    viewer_page.goto(f"{server}/agents?id={busiest['agent_id']}&range=all")
+    viewer_page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=60_000)
+    _settled(viewer_page)
+    assert viewer_page.locator('[data-testid="stException"]').count() == 0
+    assert busiest["agent_name"] in viewer_page.locator('[data-testid="stMain"]').inner_text()
+    _screenshot(viewer_page, "agent")
 
 
-def test_viewer_opens_a_command_and_follows_an_error_signature_to_its_transcript(server, page):
-    page.goto(f"{server}/commands?range=all")
-    page.get_by_role("heading", name="Commands").first.wait_for(timeout=120_000)
-    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
-    _settled(page)
-    _screenshot(page, "commands")
-    page.goto(f"{server}/commands?command=img&range=all")
-    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=60_000)
-    _settled(page)
-    assert page.locator('[data-testid="stException"]').count() == 0
-    _screenshot(page, "command")
-    signatures = _csv_rows(page, "csv-error_signatures")
+def test_viewer_opens_a_command_and_follows_an_error_signature_to_its_transcript(server, viewer_page):
+    viewer_page.goto(f"{server}/commands?range=all")
+    viewer_page.get_by_role("heading", name="Commands").first.wait_for(timeout=120_000)
+    viewer_page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+    _settled(viewer_page)
+    _screenshot(viewer_page, "commands")
+    viewer_page.goto(f"{server}/commands?command=img&range=all")
+    viewer_page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=60_000)
+    _settled(viewer_page)
+    assert viewer_page.locator('[data-testid="stException"]').count() == 0
+    _screenshot(viewer_page, "command")
+    signatures = _csv_rows(viewer_page, "csv-error_signatures")
     assert signatures
     chat_id = json.loads(signatures[0]["example_chat_ids"])[0]
     sent_ms = json.loads(signatures[0]["example_sent_ms"])[0]
     from dashboard.command_page import transcript_link
 
-    page.goto(f"{server}{transcript_link(chat_id, sent_ms)}")
-    page.locator('[data-testid="stChatMessage"]').first.wait_for(timeout=60_000)
-    _settled(page)
-    main = page.locator('[data-testid="stMain"]').inner_text()
+    viewer_page.goto(f"{server}{transcript_link(chat_id, sent_ms)}")
+    viewer_page.locator('[data-testid="stChatMessage"]').first.wait_for(timeout=60_000)
+    _settled(viewer_page)
+    main = viewer_page.locator('[data-testid="stMain"]').inner_text()
     assert f"Chat {chat_id}" in main and "⚙ /img" in main  # the failed command, inline at its time
-    _screenshot(page, "command-failure-transcript")
+    _screenshot(viewer_page, "command-failure-transcript")
