@@ -9,7 +9,6 @@ from dashboard.config import load_settings
 from dashboard.filter_bar import current
 
 PAGE_SIZE = 50
-MAX_PAGE = 4_000
 SORTS = {"messages": "Most messages", "recent": "Last seen"}
 COLUMNS = {
     "link": st.column_config.LinkColumn("Person", display_text=r"person=(\d+)"),
@@ -64,10 +63,9 @@ if person is None:
         "Order", list(SORTS), format_func=SORTS.get, default="messages", key="people-sort"
     )
     sort = sort or "messages"
-    page_text = st.query_params.get("page", "1")
-    page = int(page_text) if page_text.isdigit() and 1 <= int(page_text) <= MAX_PAGE else 1
-    if page_text != str(page):
-        st.info(ui.plain(f"“{page_text[:40]}” is not a page number: showing page 1."))
+    page, problem = ui.parse_page(st.query_params.get("page"))
+    if problem:
+        st.info(ui.plain(problem), icon=":material/info:")
     params = _people_params(sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     try:
         result = views.fetch("people", **(params | {"limit": PAGE_SIZE + 1}))
@@ -83,20 +81,7 @@ if person is None:
     else:
         shown = _shown(frame)
         ui.table(shown.assign(link=[f"/people?person={p}" for p in frame["user_id"]]), COLUMNS)
-    left, middle, right = st.columns([1, 2, 1], vertical_alignment="center")
-    if page > 1 and left.button("Previous", icon=":material/chevron_left:", key="people-previous"):
-        st.query_params["page"] = str(page - 1)
-        st.rerun()
-    if not frame.empty:
-        first = (page - 1) * PAGE_SIZE
-        middle.caption(f"People {first + 1:,}–{first + len(frame):,} · page {page:,}")
-    if (
-        len(result.frame) > PAGE_SIZE
-        and page < MAX_PAGE
-        and right.button("Next", icon=":material/chevron_right:", key="people-next")
-    ):
-        st.query_params["page"] = str(page + 1)
-        st.rerun()
+    ui.pager(page, PAGE_SIZE, len(frame), len(result.frame) > PAGE_SIZE, noun="People", key="people")
     if not frame.empty:
         export.download_button(
             "people",

@@ -21,8 +21,6 @@ PAGE_SIZE = 25
 KINDS = {"all": "All chats", "private": "Private", "group": "Groups"}
 SORTS = {"messages": "Most messages", "recent": "Latest activity"}
 MAX_MIN_MESSAGES = 10**9
-# The deepest page a link may ask for: offsets past it are refused rather than scanned.
-MAX_PAGE = 4_000
 QUERY_KEYS = ("kind", "min", "who", "sort", "page")
 COLUMNS = {
     "link": st.column_config.LinkColumn("Chat", display_text=r"chat=(-?\d+)"),
@@ -64,24 +62,19 @@ class ChatListQuery:
             "offset": (self.page - 1) * PAGE_SIZE,
         }
 
-    def to_query(self) -> dict[str, str]:
-        """The non-default choices, for the URL."""
-        defaults = ChatListQuery()
-        query = {
+    def _query_values(self) -> dict[str, str]:
+        return {
             "kind": self.kind,
             "min": str(self.min_messages),
             "who": "" if self.participant is None else str(self.participant),
             "sort": self.sort,
             "page": str(self.page),
         }
-        default_query = {
-            "kind": defaults.kind,
-            "min": str(defaults.min_messages),
-            "who": "",
-            "sort": defaults.sort,
-            "page": "1",
-        }
-        return {key: value for key, value in query.items() if value != default_query[key]}
+
+    def to_query(self) -> dict[str, str]:
+        """The non-default choices, for the URL."""
+        defaults = ChatListQuery()._query_values()
+        return {key: value for key, value in self._query_values().items() if value != defaults[key]}
 
     def export_parts(self) -> dict[str, str]:
         return {
@@ -141,13 +134,10 @@ def parse_query(query: Mapping[str, str]) -> tuple[ChatListQuery, list[str]]:
     if problem:
         notices.append(problem + " The chats are not filtered by participant.")
     parsed = replace(parsed, participant=participant)
-    page = query.get("page")
-    if page:
-        value = _whole_number(page, 1, MAX_PAGE)
-        if value is None:
-            notices.append(f"“{page[:40]}” is not a page number from 1 to {MAX_PAGE:,}: showing page 1.")
-        else:
-            parsed = replace(parsed, page=value)
+    page, problem = ui.parse_page(query.get("page"))
+    if problem:
+        notices.append(problem)
+    parsed = replace(parsed, page=page)
     return parsed, notices
 
 
@@ -228,26 +218,13 @@ def chats_section(filters: Filters, *, participant: int | None = None) -> None:
     frame = result.frame
     has_next = len(frame) > PAGE_SIZE
     frame = frame.head(PAGE_SIZE)
-    first = (chosen.page - 1) * PAGE_SIZE
     if frame.empty:
         st.caption(
             "No chats on this page." if chosen.page > 1 else "No chats match these filters in this range."
         )
     else:
         ui.table(frame.assign(link=[f"/conversations?chat={c}" for c in frame["chat_id"]]), COLUMNS)
-    left, middle, right = st.columns([1, 2, 1], vertical_alignment="center")
-    if chosen.page > 1 and left.button("Previous", icon=":material/chevron_left:", key="chats-previous"):
-        st.query_params["page"] = str(chosen.page - 1)
-        st.rerun()
-    if not frame.empty:
-        middle.caption(f"Chats {first + 1:,}–{first + len(frame):,} · page {chosen.page:,}")
-    if (
-        has_next
-        and chosen.page < MAX_PAGE
-        and right.button("Next", icon=":material/chevron_right:", key="chats-next")
-    ):
-        st.query_params["page"] = str(chosen.page + 1)
-        st.rerun()
+    ui.pager(chosen.page, PAGE_SIZE, len(frame), has_next, noun="Chats", key="chats")
     if not frame.empty:
         export.download_button(
             "chat_list",

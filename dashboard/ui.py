@@ -98,6 +98,38 @@ def show_notices(notices: tuple[str, ...] | list[str]) -> None:
         st.info(plain(notice), icon=":material/info:")
 
 
+# The deepest page a link may ask for: offsets past it are refused rather than scanned.
+MAX_PAGE = 4_000
+
+
+def parse_page(text: str | None) -> tuple[int, str | None]:
+    """(page number, None) from the URL's `page`, or (1, why) when it is not one from 1 to MAX_PAGE."""
+    if not text:
+        return 1, None
+    cleaned = text.strip()
+    if cleaned.isdigit() and len(cleaned) <= 6 and 1 <= int(cleaned) <= MAX_PAGE:
+        return int(cleaned), None
+    return 1, f"“{cleaned[:40]}” is not a page number from 1 to {MAX_PAGE:,}: showing page 1."
+
+
+def pager(page: int, page_size: int, n_shown: int, has_next: bool, *, noun: str, key: str) -> None:
+    """Previous, "Chats 26 to 50 of page 2" as a caption, and Next, each moving the URL's `page`."""
+    left, middle, right = st.columns([1, 2, 1], vertical_alignment="center")
+    if page > 1 and left.button("Previous", icon=":material/chevron_left:", key=f"{key}-previous"):
+        st.query_params["page"] = str(page - 1)
+        st.rerun()
+    if n_shown:
+        first = (page - 1) * page_size
+        middle.caption(f"{noun} {first + 1:,}–{first + n_shown:,} · page {page:,}")
+    if (
+        has_next
+        and page < MAX_PAGE
+        and right.button("Next", icon=":material/chevron_right:", key=f"{key}-next")
+    ):
+        st.query_params["page"] = str(page + 1)
+        st.rerun()
+
+
 # The "pseudonymise people" choice, kept across pages (a widget's own state is dropped when a
 # page without it runs).
 PSEUDONYMISE_KEY = "_pseudonymise_people"

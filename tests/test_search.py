@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from psycopg import sql as psql
 from streamlit.testing.v1 import AppTest
 
 from dashboard import search, views
@@ -441,6 +442,11 @@ def _index_state(engine: sa.Engine) -> tuple[bool, bool]:
         return valid and "message_words(content)" in definition, introspect(conn).search_index_ready
 
 
+def _with_role(conn: sa.Connection, statement: str, role: str) -> None:
+    """`statement` with the role's name quoted as an identifier in its `{}`."""
+    conn.connection.driver_connection.execute(psql.SQL(statement).format(psql.Identifier(role)))
+
+
 def test_a_writer_with_no_rights_in_the_dashboard_schema_still_inserts_messages(new_database):
     """Lillo's own role computes the index entries of each message it writes: that must need
     nothing the dashboard's install did not give everyone."""
@@ -448,12 +454,12 @@ def test_a_writer_with_no_rights_in_the_dashboard_schema_still_inserts_messages(
     engine = admin_engine(url)
     role = f"lillo_app_{uuid.uuid4().hex[:12]}"
     with engine.begin() as conn:
-        conn.execute(sa.text(f"create role {role} nologin"))
-        conn.execute(sa.text(f"grant insert on chat_messages to {role}"))
-        conn.execute(sa.text(f"grant usage on sequence chat_messages_id_seq to {role}"))
+        _with_role(conn, "create role {} nologin", role)
+        _with_role(conn, "grant insert on chat_messages to {}", role)
+        _with_role(conn, "grant usage on sequence chat_messages_id_seq to {}", role)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text(f"set local role {role}"))
+            _with_role(conn, "set local role {}", role)
             conn.execute(
                 sa.text(
                     "insert into chat_messages (message_id, chat_id, user_id, user_first_name, role, content,"
@@ -464,8 +470,8 @@ def test_a_writer_with_no_rights_in_the_dashboard_schema_still_inserts_messages(
             )
     finally:
         with engine.begin() as conn:
-            conn.execute(sa.text(f"drop owned by {role}"))
-            conn.execute(sa.text(f"drop role {role}"))
+            _with_role(conn, "drop owned by {}", role)
+            _with_role(conn, "drop role {}", role)
         engine.dispose()
     finder = _finder(url)
     found = next(finder)("by lillo")
