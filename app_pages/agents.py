@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from dashboard import agent_usage, charts, export, privacy, signin, ui, views
+from dashboard import agent_usage, charts, drill, export, privacy, signin, ui, views
+from dashboard.drill import Drill
 from dashboard.filter_bar import current
 
 USAGE_COLUMNS = {
@@ -125,6 +126,12 @@ if agent_id is None:
         params,
         lambda frame: charts.agent_share(frame, bucket=filters.bucket, tz=filters.tz),
         csv_parts=csv_parts,
+        drill=Drill(
+            "app_pages/agents.py",
+            filters,
+            extra=lambda point: {"id": drill.point_value(point) or ""},
+            help="Click the chart to open that agent's page for that period.",
+        ),
     )
     st.stop()
 
@@ -180,7 +187,22 @@ def _trend(frame):
     return charts.with_change_markers(figure, changes) if changes is not None else figure
 
 
-ui.chart_block("messages_per_bucket", agent_params, _trend, csv_parts=agent_parts)
+def _only_this_agent(point) -> dict:
+    return {"agent": [agent_id]}
+
+
+ui.chart_block(
+    "messages_per_bucket",
+    agent_params,
+    _trend,
+    csv_parts=agent_parts,
+    drill=Drill(
+        "app_pages/conversations.py",
+        filters,
+        extra=_only_this_agent,
+        help="Click a bar to open this agent's chats of that period.",
+    ),
+)
 
 st.subheader("Commands, failures in red")
 st.caption("A command belongs to the agent that last wrote in its chat before it.")
@@ -189,6 +211,12 @@ ui.chart_block(
     agent_params,
     lambda frame: charts.commands_per_bucket(frame, bucket=filters.bucket, tz=filters.tz),
     csv_parts=agent_parts,
+    drill=Drill(
+        "app_pages/commands.py",
+        filters,
+        extra=_only_this_agent,
+        help="Click a bar to open this agent's commands and errors of that period.",
+    ),
 )
 
 left, right = st.columns(2)

@@ -5,8 +5,9 @@ shown as plain text in tables, cut to 300 characters."""
 
 import streamlit as st
 
-from dashboard import charts, command_page, export, ui, views
+from dashboard import charts, command_page, drill, export, ui, views
 from dashboard.config import load_settings
+from dashboard.drill import Drill
 from dashboard.filter_bar import current
 
 SLOWEST_SHOWN = 50
@@ -98,6 +99,12 @@ def sections(command: str) -> None:
             frame, bucket=filters.bucket, tz=filters.tz
         ),
         csv_parts=parts,
+        drill=Drill(
+            "app_pages/commands.py",
+            filters,
+            extra=lambda point: {"command": command or drill.point_value(point) or ""},
+            help="Click a bar to open that command's calls and errors of that period.",
+        ),
     )
 
     st.subheader("By agent")

@@ -21,6 +21,7 @@ from dashboard import (
     views,
 )
 from dashboard.config import load_settings
+from dashboard.drill import Drill
 from dashboard.filter_bar import current
 
 VIEWED_KEY = "_conversations_viewed_chats"
@@ -107,6 +108,11 @@ if chat_id is None:
             params,
             lambda frame: charts.messages_by_role(frame, bucket=filters.bucket, tz=filters.tz),
             csv_parts=csv_parts,
+            drill=Drill(
+                "app_pages/conversations.py",
+                filters,
+                help="Click a bar to narrow the page and its chats to that period.",
+            ),
         )
     with right:
         st.subheader("When people talk")

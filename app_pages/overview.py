@@ -4,6 +4,7 @@ the busiest chats and every agent."""
 import streamlit as st
 
 from dashboard import charts, ui
+from dashboard.drill import Drill
 from dashboard.filter_bar import current
 
 MESSAGE_TILES = [
@@ -56,6 +57,12 @@ with left:
         params,
         lambda frame: charts.messages_per_bucket(frame, bucket=filters.bucket, tz=filters.tz),
         csv_parts=csv_parts,
+        drill=Drill(
+            "app_pages/conversations.py",
+            filters,
+            agent_from_point=True,
+            help="Click a bar to open that agent's chats of that period.",
+        ),
     )
 with right:
     st.subheader("Commands, failures in red")
@@ -64,6 +71,9 @@ with right:
         params,
         lambda frame: charts.commands_per_bucket(frame, bucket=filters.bucket, tz=filters.tz),
         csv_parts=csv_parts,
+        drill=Drill(
+            "app_pages/commands.py", filters, help="Click a bar to open that period's commands and errors."
+        ),
     )
 
 st.subheader("Top 10 chats")

@@ -37,6 +37,7 @@ def messages_per_bucket(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figu
         x="bucket_start",
         y="n_messages",
         color="agent_name",
+        custom_data=["agent_id"],  # what a click drills down to
         color_discrete_sequence=PALETTE,
         labels={"bucket_start": time_axis_title(bucket, tz), "n_messages": "Messages", "agent_name": "Agent"},
     )
@@ -170,12 +171,13 @@ def hour_of_week_heatmap(frame: pd.DataFrame, *, tz: str) -> go.Figure:
 
 def agent_share(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
     """Each agent's share of all messages per bucket (from messages_per_bucket), stacked to 100%."""
-    totals = frame.groupby(["bucket_start", "agent_name"], as_index=False)["n_messages"].sum()
+    totals = frame.groupby(["bucket_start", "agent_id", "agent_name"], as_index=False)["n_messages"].sum()
     figure = px.area(
         totals,
         x="bucket_start",
         y="n_messages",
         color="agent_name",
+        custom_data=["agent_id"],  # what a click drills down to
         groupnorm="percent",
         color_discrete_sequence=PALETTE,
         labels={"bucket_start": time_axis_title(bucket, tz), "n_messages": "Messages", "agent_name": "Agent"},
@@ -204,6 +206,7 @@ def command_trend(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
         x="bucket_start",
         y="n_calls",
         color="command",
+        custom_data=["command"],  # what a click drills down to
         color_discrete_sequence=PALETTE,
         labels={"bucket_start": time_axis_title(bucket, tz), "n_calls": "Calls", "command": "Command"},
     )

@@ -824,6 +824,7 @@ def _command_chunk(seeds: CommandSeeds, clock: Clock, rng: np.random.Generator, 
     # msg works in DMs only: in groups people use the market commands instead.
     command = np.where((COMMAND_NAMES[command] == "msg") & ~seeds.private, _index("ticker"), command)
     failed = rng.random(n) < failure[command]
+    seeds = _with_retries(seeds, command, failed, rng)
     duration = median[command] * np.exp(sigma[command] * rng.standard_normal(n))
     is_img = command == _index("img")
     timed_out = failed & is_img & (rng.random(n) < 0.35)
@@ -852,6 +853,29 @@ def _command_chunk(seeds: CommandSeeds, clock: Clock, rng: np.random.Generator, 
     )
     columns = ("command", "user_id", "chat_id", "duration", "success", "error", "timestamp", "created_at")
     return Rows(columns, values)
+
+
+RETRY_SHARE = 0.4  # of failed commands, the share the same person runs again soon
+RETRY_FAILURE = 0.3  # of those retries, the share that fails again
+
+
+def _with_retries(
+    seeds: CommandSeeds, command: np.ndarray, failed: np.ndarray, rng: np.random.Generator
+) -> CommandSeeds:
+    """Turn the row after some failed commands into the same person retrying the same command in
+    the same chat 20 s to 9 min later (so the retry funnel has something to show); `command` and
+    `failed` are updated in place, the seeds returned with the retries' people, chats and times."""
+    n = len(failed)
+    source = np.flatnonzero(failed[:-1] & (rng.random(max(n - 1, 0)) < RETRY_SHARE))
+    source = source[np.diff(np.r_[-2, source]) > 1]  # a retry row is not also the next one's source
+    retry = source + 1
+    values = {f.name: getattr(seeds, f.name).copy() for f in fields(CommandSeeds)}
+    for name in ("user_ids", "chat_ids", "private", "in_seconds"):
+        values[name][retry] = values[name][source]
+    values["epoch_ms"][retry] = values["epoch_ms"][source] + rng.integers(20_000, 540_000, len(retry))
+    command[retry] = command[source]
+    failed[retry] = rng.random(len(retry)) < RETRY_FAILURE
+    return CommandSeeds(**values)
 
 
 def _index(command: str) -> int:

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import export, views
+from dashboard.drill import Drill, first_point
 
 
 def humanize_age(seconds: float) -> str:
@@ -56,12 +57,31 @@ def view_block(
 
 
 def chart_block(
-    name: str, params: dict, figure: Callable[[pd.DataFrame], object], *, csv_parts: dict[str, str]
+    name: str,
+    params: dict,
+    figure: Callable[[pd.DataFrame], object],
+    *,
+    csv_parts: dict[str, str],
+    drill: Drill | None = None,
 ) -> views.ViewResult | None:
-    """`view_block` for a chart: `figure` turns the view's rows into a plotly figure."""
-    return view_block(
-        name, params, lambda frame: st.plotly_chart(figure(frame), width="stretch"), csv_parts=csv_parts
-    )
+    """`view_block` for a chart: `figure` turns the view's rows into a plotly figure. With
+    `drill`, clicking a bar opens the page listing the rows behind it."""
+
+    def draw(frame: pd.DataFrame) -> None:
+        if drill is None:
+            st.plotly_chart(figure(frame), width="stretch")
+            return
+        event = st.plotly_chart(
+            figure(frame), width="stretch", on_select="rerun", selection_mode="points", key=f"drill-{name}"
+        )
+        st.caption(drill.help)
+        point = first_point(event)
+        target = drill.target(point) if point is not None else None
+        if target is not None:
+            page, query = target
+            st.switch_page(page, query_params=query)
+
+    return view_block(name, params, draw, csv_parts=csv_parts)
 
 
 def data_age_footer(result: views.ViewResult) -> None:

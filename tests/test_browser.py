@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -413,3 +415,22 @@ def test_viewer_opens_a_command_and_follows_an_error_signature_to_its_transcript
     main = viewer_page.locator('[data-testid="stMain"]').inner_text()
     assert f"Chat {chat_id}" in main and "⚙ /img" in main  # the failed command, inline at its time
     _screenshot(viewer_page, "command-failure-transcript")
+
+
+def test_clicking_a_bar_opens_the_chats_of_that_agent_and_period(server, viewer_page):
+    viewer_page.goto(f"{server}/?range=90d&bucket=month")
+    _wait_for_overview(viewer_page)
+    bars = viewer_page.locator('[data-testid="stPlotlyChart"]').first.locator("g.point path")
+    bars.last.click(force=True)
+    viewer_page.wait_for_url("**/conversations?*", timeout=60_000)
+    _settled(viewer_page)
+    opened = parse_qs(urlparse(viewer_page.url).query)
+    assert opened["range"] == ["custom"] and opened["bucket"] == ["day"]
+    assert len(opened["agent"]) == 1  # the clicked bar's agent
+    first, last = date.fromisoformat(opened["from"][0]), date.fromisoformat(opened["to"][0])
+    assert first.day == 1 and (last + timedelta(days=1)).day == 1  # one whole month
+    viewer_page.get_by_role("heading", name="Chats", exact=True).wait_for(timeout=60_000)
+    assert viewer_page.locator('[data-testid="stException"]').count() == 0
+    chats = _csv_rows(viewer_page, "csv-chat_list")
+    assert chats and all(int(c["n_messages"]) > 0 for c in chats)
+    _screenshot(viewer_page, "drill-down-chats")

@@ -446,6 +446,39 @@ def test_commands(db):
     assert one(db, "select max(length(error)) from command_metrics") >= 10_000
 
 
+def test_some_failed_commands_are_retried(db):
+    """The same person runs a failed command again in the same chat within 10 minutes, usually
+    with success: the retry funnel has something to show on the demo."""
+    retried, retry_failed, failures = (
+        db.connect()
+        .execute(
+            sa.text(
+                """
+        with commands as (
+            select *, case when timestamp > 100000000000 then timestamp else timestamp * 1000 end as ms
+            from command_metrics
+        ),
+        retries as (
+            select f.id, bool_or(not r.success) as any_failed
+            from commands as f
+            join commands as r
+              on r.user_id = f.user_id and r.chat_id = f.chat_id and r.id <> f.id
+             and ltrim(r.command, '/') = ltrim(f.command, '/')
+             and r.ms > f.ms and r.ms <= f.ms + 600000
+            where not f.success
+            group by f.id
+        )
+        select count(*), count(*) filter (where any_failed),
+            (select count(*) from command_metrics where not success)
+        from retries"""
+            )
+        )
+        .one()
+    )
+    assert 0.2 < retried / failures < 0.5
+    assert 0.1 < retry_failed / retried < 0.5
+
+
 def test_command_durations_and_failures_differ_by_command(db):
     def median(command: str) -> float:
         return one(
