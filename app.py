@@ -35,9 +35,16 @@ PAGES = [
     st.Page("app_pages/people.py", title="People", icon=":material/group:", url_path="people"),
     st.Page("app_pages/commands.py", title="Commands", icon=":material/terminal:", url_path="commands"),
     st.Page("app_pages/agents.py", title="Agents", icon=":material/smart_toy:", url_path="agents"),
+    st.Page("app_pages/models.py", title="Models", icon=":material/model_training:", url_path="models"),
 ]
 ADMIN_PAGES = [
     st.Page("app_pages/settings.py", title="Agent settings", icon=":material/tune:", url_path="settings"),
+    st.Page(
+        "app_pages/model_tuning.py",
+        title="Model tuning",
+        icon=":material/swap_horiz:",
+        url_path="model-tuning",
+    ),
     st.Page("app_pages/audit.py", title="Audit log", icon=":material/history:", url_path="audit"),
 ]
 navigation = st.navigation({"Dashboard": PAGES, "Admin": ADMIN_PAGES} if user.is_admin else PAGES)

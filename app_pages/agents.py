@@ -6,9 +6,10 @@ global filter bar already uses `agent` (the agents every page is filtered to).""
 
 from urllib.parse import quote
 
+import pandas as pd
 import streamlit as st
 
-from dashboard import agent_usage, charts, drill, export, privacy, signin, ui, views
+from dashboard import agent_usage, charts, drill, export, privacy, signin, ui
 from dashboard.drill import Drill
 from dashboard.filter_bar import current
 
@@ -48,6 +49,16 @@ CHAT_COLUMNS = {
     "n_people": st.column_config.NumberColumn("People (ever)", format="localized"),
     "last_active_at": st.column_config.DatetimeColumn("Last message", format="YYYY-MM-DD HH:mm"),
 }
+COHORT_COLUMNS = {
+    "link": st.column_config.LinkColumn("Person", display_text=r"person=(\d+)"),
+    "user_first_name": st.column_config.TextColumn("Name"),
+    "username": st.column_config.TextColumn("Username"),
+    "n_messages": st.column_config.NumberColumn("Messages (ever)", format="localized"),
+    "n_weeks_active": st.column_config.NumberColumn("Weeks active", format="localized"),
+    "came_back": st.column_config.CheckboxColumn("Came back"),
+    "last_message_at": st.column_config.DatetimeColumn("Last message", format="YYYY-MM-DD HH:mm"),
+}
+COHORT_SHOWN = 50
 MIX_COLUMNS = {
     "model_type": st.column_config.TextColumn("Model"),
     "n_chats": st.column_config.NumberColumn("Chats", format="localized"),
@@ -61,28 +72,17 @@ params = filters.view_params()
 csv_parts = filters.export_parts()
 
 
-def _fetch(name: str, chosen: dict):
-    """A view's result, or None after a notice in its place."""
-    try:
-        return views.fetch(name, **chosen)
-    except views.MissingSchema as notice:
-        st.info(str(notice), icon=":material/table_rows:")
-    except views.ViewUnavailable as problem:
-        st.warning(str(problem), icon=":material/warning:")
-    return None
-
-
 def _export(name: str, chosen: dict, parts: dict, transform=None) -> None:
     export.download_button(name, chosen, parts, transform=transform, key=f"csv-{name}")
 
 
 def _usage(chosen: dict):
     """The per agent table and the results behind it (for their data-age footers)."""
-    usage = _fetch("agent_usage", chosen)
+    usage = ui.fetch_or_notice("agent_usage", chosen)
     if usage is None:
         return None, []
-    latency = _fetch("reply_latency", chosen)
-    mix = _fetch("agent_model_mix", chosen)
+    latency = ui.fetch_or_notice("reply_latency", chosen)
+    mix = ui.fetch_or_notice("agent_model_mix", chosen)
     table = agent_usage.usage_table(
         usage.frame, latency.frame if latency else None, mix.frame if mix else None
     )
@@ -173,7 +173,7 @@ for result in results:
         ui.data_age_footer(result)
 
 changes = None
-audit = _fetch("audit_log", params | {"actor": "", "table_name": "", "limit": 1_000})
+audit = ui.fetch_or_notice("audit_log", params | {"actor": "", "table_name": "", "limit": 1_000})
 if audit is not None:
     changes = agent_usage.settings_changes(audit.frame, agent_id)
 
@@ -259,7 +259,7 @@ people_params = {
     "limit": 10,
     "offset": 0,
 }
-people = _fetch("people", people_params)
+people = ui.fetch_or_notice("people", people_params)
 if people is not None:
     if people.frame.empty:
         st.caption("Nobody wrote to this agent yet.")
@@ -274,13 +274,34 @@ if people is not None:
         )
     ui.data_age_footer(people)
 
+
+def _cohort_people(week: str) -> None:
+    """The people of one retention cohort (first message to the agent in `week`), names
+    pseudonymised as in the top people above."""
+    st.markdown(f"**People who first wrote to this agent in the week of {week}**")
+    cohort_params = {"agent_id": agent_id, "cohort_week": week, "limit": COHORT_SHOWN, "offset": 0}
+    cohort = ui.fetch_or_notice("agent_cohort_people", cohort_params)
+    if cohort is None:
+        return
+    shown = privacy.pseudonymise(key, cohort.frame) if pseudonymised else cohort.frame
+    ui.table(shown.assign(link=[f"/people?person={p}" for p in shown["user_id"]]), COHORT_COLUMNS)
+    if len(shown) == COHORT_SHOWN:
+        st.caption(f"The {COHORT_SHOWN} who wrote most; the CSV has everyone.")
+    _export(
+        "agent_cohort_people",
+        cohort_params | {"limit": None},
+        agent_parts | {"cohort": week, "pseudonymised": "yes" if pseudonymised else "no"},
+        (lambda r: privacy.pseudonymise_row(key, r)) if pseudonymised else None,
+    )
+
+
 st.subheader("Retention")
 st.caption(
     "People by the UTC week (from Monday) of their first message to this agent, for the weeks that "
     "overlap the range; then the share of them who wrote again in each following week."
 )
 retention_params = {"agent_id": agent_id, "start_ms": filters.start_ms, "end_ms": filters.end_ms}
-retention = _fetch("agent_retention", retention_params)
+retention = ui.fetch_or_notice("agent_retention", retention_params)
 if retention is not None:
     matrix = agent_usage.retention_matrix(retention.frame)
     if matrix.empty:
@@ -291,13 +312,21 @@ if retention is not None:
             for c in matrix.columns
             if c.startswith("week_")
         }
-        ui.table(
+        picked = st.dataframe(
             matrix,
-            {
+            column_config={
                 "cohort_week": st.column_config.DateColumn("First week", format="YYYY-MM-DD"),
                 "cohort_size": st.column_config.NumberColumn("People", format="localized"),
             }
             | week_columns,
+            hide_index=True,
+            width="stretch",
+            on_select="rerun",
+            selection_mode="single-row",
+            key="retention-cohort",
         )
+        st.caption("Select a cohort to list its people.")
         _export("agent_retention", retention_params, agent_parts)
+        if rows := (picked.selection.rows if picked else []):
+            _cohort_people(pd.Timestamp(matrix.iloc[rows[0]]["cohort_week"]).date().isoformat())
     ui.data_age_footer(retention)

@@ -68,10 +68,19 @@ EXTRA_PARAMS = {
     "offset": 0,
     "kind": "all",
     "min_messages": 1,
+    # The model tuning list (model_targets): pairs on any model.
+    "current_model": "all",
     "participant": None,
     "person": None,
     # One agent's views (agent_retention): the busiest agent (agent_id is set by busiest_chat).
     "agent_id": "",
+    # The people of one of its retention cohorts (agent_retention's drill-down, agent_cohort_people):
+    # its first, in which everyone is new (cohort_week is set by busiest_chat).
+    "cohort_week": "1970-01-05",
+    # One pair's figures around a change of its model (model_change_effect): the busiest chat, a week
+    # each side of a moment after all the data, so the whole history is read.
+    "changed_at_ms": 2_000_000_000_000,
+    "window_days": 7,
     # The Commands page's views: every command, as the page opens them.
     "command": "",
     "sort": "messages",
@@ -216,8 +225,8 @@ def declared_params(name: str) -> tuple[str, ...]:
 
 
 def busiest_chat(engine: sa.Engine) -> dict:
-    """{"chat_id": the chat with the most messages, "agent_id": the agent with the most}: the one-chat
-    and one-agent views are timed on the largest."""
+    """{"chat_id": the chat with the most messages, "agent_id": the agent with the most, "cohort_week":
+    that agent's first retention cohort}: the one-chat and one-agent views are timed on the largest."""
     with engine.connect() as conn:
         found = conn.execute(
             sa.text("select chat_id from chat_messages group by chat_id order by count(*) desc limit 1")
@@ -225,7 +234,21 @@ def busiest_chat(engine: sa.Engine) -> dict:
         agent = conn.execute(
             sa.text("select agent_id from chat_messages group by agent_id order by count(*) desc limit 1")
         ).scalar()
-    return {"chat_id": found or 0, "agent_id": agent or ""}
+        first_week = conn.execute(
+            sa.text(
+                views.expand_macros(
+                    "select to_char(date_trunc('week', to_timestamp(min(epoch_ms(timestamp)) / 1000.0)"
+                    " at time zone 'UTC'), 'YYYY-MM-DD') from chat_messages"
+                    " where agent_id = :agent and role = 'user'"
+                )
+            ),
+            {"agent": agent or ""},
+        ).scalar()
+    return {
+        "chat_id": found or 0,
+        "agent_id": agent or "",
+        "cohort_week": first_week or EXTRA_PARAMS["cohort_week"],
+    }
 
 
 def view_params(name: str, range_: str, now: datetime, data: dict | None = None) -> dict:

@@ -189,3 +189,20 @@ def download_button(
         key=key,
         help=f"All rows these filters select (at most {row_cap:,}), not only those on screen.",
     )
+
+
+def frame_download_button(frame, name: str, parts: Mapping[str, str], *, key: str) -> None:
+    """A 'Download CSV' button for a small table computed on the page (not a view), e.g. a write's
+    preview: the same comment lines, formula defusing and BOM as the view exports."""
+    as_of = datetime.now(UTC)
+    comments = comments_for(ViewExport(name, {}, dict(parts), len(frame)), as_of)
+    rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+    text = "".join(csv_chunks(list(frame.columns), rows, comments=comments, row_cap=len(frame)))
+    st.download_button(
+        "Download CSV",
+        codecs.BOM_UTF8 + text.encode("utf-8"),
+        file_name=file_name(name, parts, as_of),
+        mime="text/csv",
+        icon=":material/download:",
+        key=key,
+    )

@@ -372,9 +372,9 @@ def refresh_in_transaction(
         added[source] = n_added
     # Rollups with watermarks of their own (added after the others: a database whose other
     # rollups predate them builds them on its next refresh).
-    from dashboard import rollups_failures, rollups_replies, rollups_retention
+    from dashboard import rollups_failures, rollups_models, rollups_replies, rollups_retention
 
-    for source in (rollups_replies, rollups_retention, rollups_failures):
+    for source in (rollups_replies, rollups_retention, rollups_failures, rollups_models):
         first_build = source.refresh(conn) or first_build
     if first_build:
         conn.exec_driver_sql(_SQL["analyze"].text)

@@ -1,12 +1,14 @@
 """The guarded write path: the only code that changes the database.
 
-Every write goes: validate (`agent_edit`, …) → the page shows `RowChange.diff()` side by side →
+Every write goes: validate (`agent_edit`, `model_tuning.preview`) → the page shows the changes →
 the admin confirms with a reason → `apply`: the actor's role is checked against the configuration,
 then one transaction as the `lillo_dash_writer` role runs each change only if its row still holds
 the values it was read with (otherwise nothing is written: "changed by someone else — reload"),
-and adds one audit row per change. Any failure rolls back everything and raises WriteRefused with
-a message for the person. `record_view` adds the audit row of someone looking at personal data
-(a chat's transcript), as the same writer role.
+and adds one audit row per change. Tables with rules about a whole batch (model preferences: the
+live chat_id type, known agents, every stale row named) are checked first, in the same transaction.
+Any failure rolls back everything and raises WriteRefused with a message for the person.
+`record_view` adds the audit row of someone looking at personal data (a chat's transcript), as the
+same writer role.
 """
 
 from __future__ import annotations
@@ -15,16 +17,23 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 from psycopg import sql as psql
 
-from dashboard import auth
-from dashboard.config import SQL_DIR
-from dashboard.views import parse_view
+from dashboard import auth, model_tuning
+
+# The write vocabulary lives in dashboard/row_change.py; pages use it through this module.
+from dashboard.row_change import (
+    InvalidInput,
+    NotAllowed,
+    RowChange,
+    StaleEdit,
+    WriteRefused,
+    WriterUnavailable,
+    run_statement,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,56 +44,6 @@ MAX_REASON = 1_000
 CAPABILITY_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}")
 AGENT_FIELDS = ("name", "is_active", "capabilities", "character_config", "system_identity")
 JSON_FIELDS = ("capabilities", "character_config", "system_identity")
-
-
-class WriteRefused(Exception):
-    """A write that did not happen; the message says why, for the person who tried."""
-
-
-class InvalidInput(WriteRefused):
-    pass
-
-
-class StaleEdit(WriteRefused):
-    pass
-
-
-class WriterUnavailable(WriteRefused):
-    pass
-
-
-class NotAllowed(WriteRefused):
-    pass
-
-
-@dataclass(frozen=True)
-class RowChange:
-    """One row to change: `before` is what the editor read, `after` what it should become."""
-
-    table: str
-    key: Mapping[str, Any]
-    before: Mapping[str, Any]
-    after: Mapping[str, Any]
-    action: str = "update"
-
-    def diff(self) -> list[tuple[str, Any, Any]]:
-        """(field, before, after) for each field that changes."""
-        return [
-            (f, self.before.get(f), self.after.get(f))
-            for f in self.after
-            if self.before.get(f) != self.after.get(f)
-        ]
-
-
-@cache
-def _statement(name: str) -> tuple[sa.TextClause, tuple[str, ...]]:
-    parsed = parse_view(name, (SQL_DIR / "write" / f"{name}.sql").read_text(encoding="utf-8"))
-    return sa.text(parsed.sql), parsed.params
-
-
-def _run(conn: sa.Connection, name: str, values: Mapping[str, Any]) -> sa.CursorResult:
-    statement, params = _statement(name)
-    return conn.execute(statement, {p: values[p] for p in params})
 
 
 # --- Validation --------------------------------------------------------------------------------------
@@ -171,10 +130,10 @@ def _agent_update_values(change: RowChange) -> dict[str, Any]:
     return values
 
 
-def _apply_agent_update(conn: sa.Connection, change: RowChange) -> None:
-    if _run(conn, "update_agent", _agent_update_values(change)).rowcount == 1:
-        return
-    if _run(conn, "agent_exists", change.key).first() is None:
+def _apply_agent_update(conn: sa.Connection, change: RowChange) -> str:
+    if run_statement(conn, "update_agent", _agent_update_values(change)).rowcount == 1:
+        return "update"
+    if run_statement(conn, "agent_exists", change.key).first() is None:
         raise InvalidInput(
             f"There is no agent with id {change.key['agent_id']!r} (it may have been deleted)."
         )
@@ -184,8 +143,16 @@ def _apply_agent_update(conn: sa.Connection, change: RowChange) -> None:
     )
 
 
-APPLIERS: dict[tuple[str, str], Callable[[sa.Connection, RowChange], None]] = {
+# (table, action) -> the function writing one change; it returns what the audit log calls what it
+# did ('insert', 'update' or 'delete': an upsert is either of the first two).
+APPLIERS: dict[tuple[str, str], Callable[[sa.Connection, RowChange], str]] = {
     ("agents", "update"): _apply_agent_update,
+    (model_tuning.TABLE, "upsert"): model_tuning.apply_upsert,
+    (model_tuning.TABLE, "delete"): model_tuning.apply_delete,
+}
+# table -> a check of all of a batch's changes to it, run before any is written.
+BATCH_CHECKS: dict[str, Callable[[sa.Connection, Sequence[RowChange]], None]] = {
+    model_tuning.TABLE: model_tuning.check_batch,
 }
 
 
@@ -243,18 +210,22 @@ def apply(
     try:
         with engine.begin() as conn:
             _become_writer(conn)
+            for table, check in BATCH_CHECKS.items():
+                batch = [c for c in changes if c.table == table]
+                if batch:
+                    check(conn, batch)
             for change in changes:
                 applier = APPLIERS.get((change.table, change.action))
                 if applier is None:
                     raise InvalidInput(f"The dashboard does not {change.action} rows of {change.table}.")
-                applier(conn, change)
-                _run(
+                done = applier(conn, change)
+                run_statement(
                     conn,
                     "insert_audit",
                     {
                         "actor": actor.name,
                         "actor_role": role,
-                        "action": change.action,
+                        "action": done,
                         "table_name": change.table,
                         "row_key": _json(dict(change.key)),
                         "before": _json({f: change.before.get(f) for f, _, _ in change.diff()}),
@@ -282,7 +253,7 @@ def record_view(
     try:
         with engine.begin() as conn:
             _become_writer(conn)
-            _run(
+            run_statement(
                 conn,
                 "insert_audit",
                 {

@@ -24,6 +24,17 @@ def humanize_age(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h ago"
 
 
+def fetch_or_notice(name: str, params: dict) -> views.ViewResult | None:
+    """A view's result, or None after a notice in its place (missing table, timeout, trouble)."""
+    try:
+        return views.fetch(name, **params)
+    except views.MissingSchema as notice:
+        st.info(str(notice), icon=":material/table_rows:")
+    except views.ViewUnavailable as problem:
+        st.warning(str(problem), icon=":material/warning:")
+    return None
+
+
 def view_block(
     name: str,
     params: dict,
@@ -38,13 +49,8 @@ def view_block(
     A view that cannot be shown (missing table or column, timeout, database trouble) becomes a
     short notice in its place; the rest of the page carries on.
     """
-    try:
-        result = views.fetch(name, **params)
-    except views.MissingSchema as notice:
-        st.info(str(notice), icon=":material/table_rows:")
-        return None
-    except views.ViewUnavailable as problem:
-        st.warning(str(problem), icon=":material/warning:")
+    result = fetch_or_notice(name, params)
+    if result is None:
         return None
     if result.frame.empty:
         st.caption(empty_message)

@@ -180,6 +180,9 @@ WATERMARK_PARAMS = {
     "failures_watermark": "command_failures",
     # So does the retention rollup (person_weeks).
     "weeks_watermark": "person_weeks",
+    # And the rollup of the pairs set to another model (dashboard/rollups_models.py).
+    "model_replies_watermark": "model_pair_replies",
+    "model_commands_watermark": "model_pair_commands",
 }
 _WATERMARKS_SQL = sa.text("select source, last_id from lillo_dash.refresh_state")
 

@@ -43,7 +43,7 @@ def test_signed_out_sees_only_the_sign_in_form(app):
     assert "Overview" not in [t.value for t in at.title]
 
 
-@pytest.mark.parametrize("page", ["app_pages/settings.py", "app_pages/audit.py"])
+@pytest.mark.parametrize("page", ["app_pages/settings.py", "app_pages/audit.py", "app_pages/model_tuning.py"])
 def test_admin_pages_run_alone_show_no_data_without_sign_in(monkeypatch, fixture_db, page):
     monkeypatch.setenv("DATABASE_URL", fixture_db)
     at = AppTest.from_file(str(ROOT / page), default_timeout=60).run()
@@ -74,11 +74,11 @@ def test_viewer_navigation_has_no_admin_pages(app):
     assert not at.exception
     pages = [p.url_path for p in at.get("navigation")[0].proto.app_pages] if at.get("navigation") else []
     sidebar_text = " ".join(str(getattr(e, "value", "")) for e in at.sidebar)
-    assert "settings" not in pages and "audit" not in pages
+    assert not {"settings", "audit", "model-tuning"} & set(pages)
     assert "vic · viewer" in sidebar_text
 
 
-@pytest.mark.parametrize("page", ["app_pages/settings.py", "app_pages/audit.py"])
+@pytest.mark.parametrize("page", ["app_pages/settings.py", "app_pages/audit.py", "app_pages/model_tuning.py"])
 def test_viewer_running_an_admin_page_is_refused(monkeypatch, fixture_db, page):
     # The page is not in a viewer's navigation at all; this is the page's own second lock.
     monkeypatch.setenv("DATABASE_URL", fixture_db)

@@ -434,3 +434,63 @@ def test_clicking_a_bar_opens_the_chats_of_that_agent_and_period(server, viewer_
     chats = _csv_rows(viewer_page, "csv-chat_list")
     assert chats and all(int(c["n_messages"]) > 0 for c in chats)
     _screenshot(viewer_page, "drill-down-chats")
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label`."""
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    _settled(page)
+
+
+def _confirm_model_change(page, reason: str) -> list[dict[str, str]]:
+    """Read the preview's CSV, give the reason, confirm; the preview's rows."""
+    page.get_by_role("heading", name="Preview").wait_for(timeout=60_000)
+    _settled(page)
+    with page.expect_download() as download:
+        page.locator(".st-key-csv-model_preview").get_by_text("Download CSV").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    preview = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+    page.get_by_label("Reason (goes into the audit log)").fill(reason)
+    page.get_by_role("button", name="Confirm and change").click()
+    page.get_by_text("each has its row in the audit log").wait_for(timeout=60_000)
+    _settled(page)
+    return preview
+
+
+def test_admin_moves_private_gemini_chats_to_grok_and_back(server, browser, accounts):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    try:
+        _sign_in(page, server, accounts["admin"])
+        page.goto(f"{server}/model-tuning?range=all")
+        page.get_by_role("heading", name="Model tuning").wait_for(timeout=120_000)
+        _settled(page)
+        page.locator('[data-testid="stButtonGroup"]').get_by_text("Private", exact=True).click()
+        _settled(page)
+        _choose(page, "Running on", "GEMINI")
+        _choose(page, "New model", "GROK")
+        page.get_by_role("button", name="Preview the change").click()
+        moved = _confirm_model_change(page, "browser test: GEMINI cannot call tools")
+        assert moved and {(r["model_before"], r["model_after"]) for r in moved} == {("GEMINI", "GROK")}
+        _screenshot(page, "model-tuning")
+        page.get_by_role("button", name="Undo the last change").click()
+        back = _confirm_model_change(page, "browser test: back to GEMINI")
+        assert {(r["agent_id"], r["chat_id"]) for r in back} == {(r["agent_id"], r["chat_id"]) for r in moved}
+        assert {(r["model_before"], r["model_after"]) for r in back} == {("GROK", "GEMINI")}
+        page.goto(f"{server}/audit")
+        page.get_by_role("heading", name="Audit log").wait_for(timeout=60_000)
+        _settled(page)
+        audit = _csv_rows(page, "csv-audit_log")
+        changes = [
+            r for r in audit if r["table_name"] == "model_preferences" and "browser test" in r["reason"]
+        ]
+        assert len(changes) == 2 * len(moved)
+        assert {json.loads(r["after"])["model_type"] for r in changes} == {"GROK", "GEMINI"}
+        page.goto(f"{server}/models?range=all")
+        page.get_by_role("heading", name="History").wait_for(timeout=60_000)
+        _settled(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        _screenshot(page, "models")
+    finally:
+        context.close()

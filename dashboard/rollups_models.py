@@ -1,0 +1,276 @@
+"""The rollup of the pairs set to another model (lillo_dash.model_pairs, model_pair_replies,
+model_pair_commands; see sql/install/008_model_rollups.sql), refreshed by dashboard/rollups.py."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from dashboard.rollups import _SQL, BATCH_ROWS
+from dashboard.views import expand_macros
+
+# Each table keeps its own watermark, so a database whose other rollups predate them builds them
+# on its next refresh. Which pairs are filed follows model_preferences: when its rows other than
+# OPENAI changed (their count or checksum), the pairs set back are dropped and the pairs newly set
+# are filed with their whole history; otherwise only the pairs that just got their first message
+# are filed. The reply samples of a filed pair change as rows arrive exactly as in
+# dashboard/rollups_replies.py: a history with new rows is recomputed from its last row before the
+# earliest new one. sql/views/model_comparison.rollup.sql does the same live; keep the two alike.
+REPLIES_SOURCE = "model_pair_replies"
+COMMANDS_SOURCE = "model_pair_commands"
+
+_MODEL_SQL = {
+    name: sa.text(expand_macros(sql))
+    for name, sql in {
+        "clear": """
+            truncate lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_replies,
+                lillo_dash.model_pair_commands
+        """,
+        "preferences": """
+            select count(*), coalesce(sum(hashtext(p.agent_id || ' ' || p.chat_id || ' ' || p.model_type)), 0)
+            from model_preferences as p
+            where p.model_type <> 'OPENAI'
+        """,
+        "stored_preferences": "select n_preferences, checksum from lillo_dash.model_pairs_state",
+        "save_preferences": """
+            insert into lillo_dash.model_pairs_state (n_preferences, checksum)
+            values (:n_preferences, :checksum)
+            on conflict (singleton) do update
+            set n_preferences = excluded.n_preferences, checksum = excluded.checksum
+        """,
+        # Pairs set back to OPENAI (or deleted) since they were filed.
+        "drop_pairs": """
+            with gone as (
+                delete from lillo_dash.model_pairs as f
+                where not exists (
+                    select from model_preferences as p
+                    where p.agent_id = f.agent_id and p.chat_id = f.chat_id and p.model_type <> 'OPENAI'
+                )
+                returning f.chat_id, f.agent_id
+            ),
+            replies as (
+                delete from lillo_dash.model_pair_replies as r
+                using gone as g
+                where r.chat_id = g.chat_id and r.agent_id = g.agent_id
+            )
+            delete from lillo_dash.model_pair_commands as c
+            using gone as g
+            where c.chat_id = g.chat_id and c.agent_id = g.agent_id
+        """,
+        "pairs_to_file": """
+            insert into pg_temp.model_new_pairs (chat_id, agent_id)
+            select p.chat_id, p.agent_id
+            from model_preferences as p
+            where p.model_type <> 'OPENAI'
+              and exists (
+                  select from lillo_dash.chat_totals as t
+                  where t.chat_id = p.chat_id and t.agent_id = p.agent_id
+              )
+              and not exists (
+                  select from lillo_dash.model_pairs as f
+                  where f.chat_id = p.chat_id and f.agent_id = p.agent_id
+              )
+        """,
+        # Only the pairs of the new rows: a pair set to another model before its first message.
+        "new_pairs_to_file": """
+            insert into pg_temp.model_new_pairs (chat_id, agent_id)
+            select distinct m.chat_id, m.agent_id
+            from chat_messages as m
+            where m.id > :lo and m.id <= :hi
+              and exists (
+                  select from model_preferences as p
+                  where p.agent_id = m.agent_id and p.chat_id = m.chat_id and p.model_type <> 'OPENAI'
+              )
+              and not exists (
+                  select from lillo_dash.model_pairs as f
+                  where f.chat_id = m.chat_id and f.agent_id = m.agent_id
+              )
+        """,
+        "file_pairs": """
+            insert into lillo_dash.model_pairs (chat_id, agent_id)
+            select chat_id, agent_id from pg_temp.model_new_pairs
+            on conflict do nothing
+        """,
+        "file_replies": """
+            insert into lillo_dash.model_pair_replies (reply_id, chat_id, agent_id, sent_ms, latency_ms)
+            select t.id, t.chat_id, t.agent_id, t.sent_ms, t.sent_ms - t.previous_ms
+            from (
+                select
+                    m.id, m.chat_id, m.agent_id, m.role, epoch_ms(m.timestamp) as sent_ms,
+                    lag(m.role) over history as previous_role,
+                    lag(epoch_ms(m.timestamp)) over history as previous_ms
+                from pg_temp.model_new_pairs as p
+                inner join chat_messages as m on m.chat_id = p.chat_id and m.agent_id = p.agent_id
+                where m.id <= :hi and m.role in ('user', 'assistant')
+                window history as (partition by m.chat_id, m.agent_id order by epoch_ms(m.timestamp), m.id)
+            ) as t
+            where t.role = 'assistant' and t.previous_role = 'user'
+            on conflict (reply_id) do nothing
+        """,
+        "file_commands": """
+            insert into lillo_dash.model_pair_commands
+                (command_id, chat_id, agent_id, sent_ms, command, success, duration)
+            select
+                c.id, c.chat_id, s.agent_id, epoch_ms(c.timestamp), command_name(c.command), c.success,
+                c.duration
+            from (select distinct chat_id from pg_temp.model_new_pairs) as n
+            inner join command_metrics as c on c.chat_id = n.chat_id
+            cross join lateral (select last_speaker(c) as agent_id) as s
+            inner join pg_temp.model_new_pairs as p on p.chat_id = c.chat_id and p.agent_id = s.agent_id
+            where c.id <= :hi
+            on conflict (command_id) do nothing
+        """,
+        # The filed histories with rows in (lo, hi], from their last row before the earliest new
+        # one (dashboard/rollups_replies.py's tails); position 1 is that row, whose own sample stays.
+        "tail_turns": """
+            with new_histories as (
+                select m.chat_id, m.agent_id, min(epoch_ms(m.timestamp)) as first_new_ms
+                from chat_messages as m
+                inner join lillo_dash.model_pairs as f on f.chat_id = m.chat_id and f.agent_id = m.agent_id
+                where m.id > :lo and m.id <= :hi and m.role in ('user', 'assistant')
+                group by m.chat_id, m.agent_id
+            ),
+            tails as (
+                select
+                    n.chat_id, n.agent_id,
+                    coalesce(greatest(in_ms.sent_ms, in_s.sent_ms), n.first_new_ms) as from_ms
+                from new_histories as n
+                left join lateral (
+                    select m.timestamp as sent_ms
+                    from chat_messages as m
+                    where m.chat_id = n.chat_id and m.timestamp > 100000000000
+                      and m.timestamp < n.first_new_ms
+                      and m.agent_id = n.agent_id and m.role in ('user', 'assistant')
+                    order by m.timestamp desc limit 1
+                ) as in_ms on true
+                left join lateral (
+                    select m.timestamp * 1000 as sent_ms
+                    from chat_messages as m
+                    where m.chat_id = n.chat_id and m.timestamp <= 100000000000
+                      and m.timestamp >= coalesce(in_ms.sent_ms, 0) / 1000
+                      and m.timestamp <= n.first_new_ms / 1000 and m.timestamp * 1000 < n.first_new_ms
+                      and m.agent_id = n.agent_id and m.role in ('user', 'assistant')
+                    order by m.timestamp desc limit 1
+                ) as in_s on true
+            ),
+            -- (agent_id || '') keeps the planner on the (chat_id, timestamp) index: through Lillo's
+            -- (chat_id, message_id, agent_id) key it would read each pair's whole history.
+            tail_rows as (
+                select t.chat_id, t.agent_id, r.id, r.role, r.sent_ms
+                from tails as t
+                cross join lateral (
+                    select m.id, m.role, m.timestamp as sent_ms
+                    from chat_messages as m
+                    where m.chat_id = t.chat_id and m.timestamp > 100000000000 and m.timestamp >= t.from_ms
+                      and (m.agent_id || '') = t.agent_id and m.role in ('user', 'assistant') and m.id <= :hi
+                    union all
+                    select m.id, m.role, m.timestamp * 1000
+                    from chat_messages as m
+                    where m.chat_id = t.chat_id and m.timestamp <= 100000000000
+                      and m.timestamp >= t.from_ms / 1000 and m.timestamp * 1000 >= t.from_ms
+                      and (m.agent_id || '') = t.agent_id and m.role in ('user', 'assistant') and m.id <= :hi
+                ) as r
+            )
+            insert into pg_temp.model_tail_turns
+            select
+                id, chat_id, agent_id, role, sent_ms,
+                lag(role) over history,
+                sent_ms - lag(sent_ms) over history,
+                row_number() over history
+            from tail_rows
+            window history as (partition by chat_id, agent_id order by sent_ms, id)
+        """,
+        "drop_tail_replies": """
+            delete from lillo_dash.model_pair_replies as r
+            using pg_temp.model_tail_turns as t
+            where r.reply_id = t.id and t.position > 1
+        """,
+        "add_tail_replies": """
+            insert into lillo_dash.model_pair_replies (reply_id, chat_id, agent_id, sent_ms, latency_ms)
+            select id, chat_id, agent_id, sent_ms, latency_ms
+            from pg_temp.model_tail_turns
+            where position > 1 and role = 'assistant' and previous_role = 'user'
+        """,
+        "add_commands": """
+            insert into lillo_dash.model_pair_commands
+                (command_id, chat_id, agent_id, sent_ms, command, success, duration)
+            select
+                c.id, c.chat_id, s.agent_id, epoch_ms(c.timestamp), command_name(c.command), c.success,
+                c.duration
+            from command_metrics as c
+            cross join lateral (select last_speaker(c) as agent_id) as s
+            inner join lillo_dash.model_pairs as f on f.chat_id = c.chat_id and f.agent_id = s.agent_id
+            where c.id > :lo and c.id <= :hi
+              -- Only the commands of filed chats have their agent looked up.
+              and exists (select from lillo_dash.model_pairs as x where x.chat_id = c.chat_id)
+            on conflict (command_id) do nothing
+        """,
+        "installed": "select to_regclass('lillo_dash.model_pairs') is not null",
+        "analyze": """
+            analyze lillo_dash.model_pairs, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands
+        """,
+    }.items()
+}
+# Scratch tables of one refresh (its transaction).
+_TEMP_TABLES = (
+    "create temp table if not exists model_new_pairs (chat_id bigint, agent_id text) on commit drop",
+    "create temp table if not exists model_tail_turns (id bigint, chat_id bigint, agent_id text, role text,"
+    " sent_ms bigint, previous_role text, latency_ms bigint, position bigint) on commit drop",
+    "truncate pg_temp.model_new_pairs, pg_temp.model_tail_turns",
+)
+
+
+def _watermark(conn: sa.Connection, source: str) -> int | None:
+    """The source's watermark, or None before its first build (a 0 is an empty source's)."""
+    return conn.execute(_SQL["watermark"], {"source": source}).scalar()
+
+
+def _save_watermark(conn: sa.Connection, source: str, count: str, lo: int, hi: int) -> None:
+    n_added = conn.execute(_SQL[count], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
+    conn.execute(_SQL["save_watermark"], {"source": source, "last_id": max(hi, lo), "n_rows": n_added})
+
+
+def refresh(conn: sa.Connection) -> bool:
+    """File the pairs set to another model and bring their replies and commands up to the newest
+    rows; True when built from empty. A database installed before these tables existed is left
+    alone until `python -m dashboard install` adds them: the other rollups still refresh."""
+    if not conn.execute(_MODEL_SQL["installed"]).scalar_one():
+        return False
+    replies_lo = _watermark(conn, REPLIES_SOURCE)
+    commands_lo = _watermark(conn, COMMANDS_SOURCE)
+    hi = conn.execute(_SQL["max_message_id"]).scalar_one()
+    commands_hi = conn.execute(_SQL["max_command_id"]).scalar_one()
+    first_build = replies_lo is None or commands_lo is None
+    if first_build:
+        conn.execute(_MODEL_SQL["clear"])
+        replies_lo = commands_lo = 0
+    for statement in _TEMP_TABLES:
+        conn.exec_driver_sql(statement)
+    n_preferences, checksum = conn.execute(_MODEL_SQL["preferences"]).one()
+    stored = conn.execute(_MODEL_SQL["stored_preferences"]).one_or_none()
+    preferences_changed = stored is None or tuple(stored) != (n_preferences, checksum)
+    if preferences_changed:
+        conn.execute(_MODEL_SQL["drop_pairs"])
+    # The filed pairs' new rows first; the pairs filed below come with their whole history.
+    if not first_build:
+        for start in range(replies_lo, hi, BATCH_ROWS):
+            batch = {"lo": start, "hi": min(start + BATCH_ROWS, hi)}
+            conn.exec_driver_sql("truncate pg_temp.model_tail_turns")
+            conn.execute(_MODEL_SQL["tail_turns"], batch)
+            conn.execute(_MODEL_SQL["drop_tail_replies"])
+            conn.execute(_MODEL_SQL["add_tail_replies"])
+        for start in range(commands_lo, commands_hi, BATCH_ROWS):
+            batch = {"lo": start, "hi": min(start + BATCH_ROWS, commands_hi)}
+            conn.execute(_MODEL_SQL["add_commands"], batch)
+    if preferences_changed:
+        conn.execute(_MODEL_SQL["pairs_to_file"])
+    elif hi > replies_lo:
+        conn.execute(_MODEL_SQL["new_pairs_to_file"], {"lo": replies_lo, "hi": hi})
+    conn.execute(_MODEL_SQL["file_pairs"])
+    conn.execute(_MODEL_SQL["file_replies"], {"hi": hi})
+    conn.execute(_MODEL_SQL["file_commands"], {"hi": commands_hi})
+    conn.execute(_MODEL_SQL["save_preferences"], {"n_preferences": n_preferences, "checksum": checksum})
+    _save_watermark(conn, REPLIES_SOURCE, "count_messages", replies_lo, hi)
+    _save_watermark(conn, COMMANDS_SOURCE, "count_commands", commands_lo, commands_hi)
+    if first_build:
+        conn.execute(_MODEL_SQL["analyze"])
+    return first_build

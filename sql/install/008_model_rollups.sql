@@ -1,0 +1,64 @@
+-- The pairs set to another model: reply latency samples and commands of the (agent, chat) pairs
+-- whose model_preferences row names a model other than OPENAI, for the Models page. They are
+-- usually few, and the model comparison reads them pair by pair: from these tables instead of
+-- Lillo's rows. Kept by dashboard/rollups_models.py under watermarks of their own (refresh_state
+-- sources 'model_pair_replies' and 'model_pair_commands'); a refresh files the pairs set to another
+-- model since the last one (with their whole history) and drops the pairs set back. The views read
+-- a pair not filed yet from Lillo's tables, so their answers never wait for a refresh.
+
+-- The filed pairs: those with a model other than OPENAI and messages, at the last refresh. Keyed
+-- by chat first: a new command is matched to its chat before its agent is looked up.
+create table if not exists lillo_dash.model_pairs (
+    chat_id bigint not null,
+    agent_id text not null,
+    primary key (chat_id, agent_id)
+);
+
+-- model_preferences' rows other than OPENAI at the last filing, summed up: a refresh compares the
+-- table with it and re-files only when it changed.
+create table if not exists lillo_dash.model_pairs_state (
+    singleton boolean primary key default true check (singleton),
+    n_preferences bigint not null,
+    checksum bigint not null
+);
+
+-- One row per reply of a filed pair (the assistant message's chat_messages.id): the samples of
+-- sql/views/reply_latency.sql, computed over the rows up to the watermark.
+create table if not exists lillo_dash.model_pair_replies (
+    reply_id bigint primary key,
+    chat_id bigint not null,
+    agent_id text not null,
+    sent_ms bigint not null,
+    latency_ms bigint not null
+);
+create index if not exists model_pair_replies_by_pair
+    on lillo_dash.model_pair_replies (chat_id, agent_id, sent_ms) include (latency_ms, reply_id);
+
+-- One row per command (command_metrics.id) that belongs to a filed pair: its agent wrote last in
+-- the chat at or before it. The command's name without its leading '/'.
+create table if not exists lillo_dash.model_pair_commands (
+    command_id bigint primary key,
+    chat_id bigint not null,
+    agent_id text not null,
+    sent_ms bigint not null,
+    command text not null,
+    success boolean not null,
+    duration integer not null
+);
+create index if not exists model_pair_commands_by_pair
+    on lillo_dash.model_pair_commands (chat_id, agent_id, sent_ms) include (command, success, duration);
+
+-- 006_roles.sql grants the reader every table of the schema, but runs before this file: on the
+-- first install these tables do not exist yet there.
+do $install$
+begin
+    if exists (select from pg_catalog.pg_roles where rolname = 'lillo_dash_reader') then
+        grant select on lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_replies,
+            lillo_dash.model_pair_commands to lillo_dash_reader;
+    end if;
+end
+$install$;
+
+insert into lillo_dash.installed_files (file_name)
+values ('008_model_rollups.sql')
+on conflict (file_name) do update set installed_at = excluded.installed_at;

@@ -1,0 +1,120 @@
+-- name: model_change_effect
+-- Two rows, period 'before' and 'after', for one (agent, chat) pair around a change of its model
+-- at :changed_at_ms: the :window_days before it and the :window_days from it on, with the figures
+-- of model_comparison.sql for this one pair. Each row has its bounds (period_start, period_end,
+-- and in epoch ms period_start_ms, period_end_ms), n_days (the part of the period already past:
+-- an 'after' period that reaches into the future is shorter), n_messages, messages_per_day; the
+-- replies of reply_latency.sql (n_replies, median_ms, p90_ms, at the reply's time); the commands
+-- that belong to this agent in this chat (the agent that last wrote in the chat at or before
+-- them): n_commands, n_command_failures, command_success_rate, command_p95_ms (negative
+-- durations as 0); n_people who wrote in the period. Rates over nothing are null.
+-- params: :agent_id, :chat_id, :changed_at_ms, :window_days
+-- requires: chat_messages(id, chat_id, user_id, role, agent_id, timestamp), command_metrics(timestamp, chat_id, success, duration)
+with periods as (
+    select
+        v.period,
+        v.position,
+        v.from_ms,
+        v.to_ms,
+        greatest(least(v.to_ms, (extract(epoch from now()) * 1000)::bigint) - v.from_ms, 0)::float8 / 86400000
+            as n_days
+    from (
+        select cast(:changed_at_ms as bigint) as changed_ms,
+               round(cast(:window_days as numeric) * 86400000)::bigint as window_ms
+    ) as w
+    cross join lateral (
+        values
+            ('before', 1, w.changed_ms - w.window_ms, w.changed_ms),
+            ('after', 2, w.changed_ms, w.changed_ms + w.window_ms)
+    ) as v (period, position, from_ms, to_ms)
+),
+
+-- One chat, read through Lillo's (chat_id, timestamp) index.
+history as (
+    select m.id, m.user_id, m.role, epoch_ms(m.timestamp) as sent_ms
+    from chat_messages as m
+    where m.chat_id = cast(:chat_id as bigint) and m.agent_id = cast(:agent_id as text)
+),
+
+turns as (
+    select
+        h.role,
+        h.sent_ms,
+        lag(h.role) over conversation as previous_role,
+        h.sent_ms - lag(h.sent_ms) over conversation as latency_ms
+    from history as h
+    where h.role in ('user', 'assistant')
+    window conversation as (order by h.sent_ms, h.id)
+),
+
+message_figures as (
+    select
+        p.period,
+        count(h.id) as n_messages,
+        count(distinct h.user_id) filter (where h.role = 'user') as n_people
+    from periods as p
+    left join history as h on h.sent_ms >= p.from_ms and h.sent_ms < p.to_ms
+    group by p.period
+),
+
+reply_figures as (
+    select
+        p.period,
+        count(*) as n_replies,
+        percentile_cont(0.5) within group (order by t.latency_ms)::float8 as median_ms,
+        percentile_cont(0.9) within group (order by t.latency_ms)::float8 as p90_ms
+    from periods as p
+    inner join turns as t on t.sent_ms >= p.from_ms and t.sent_ms < p.to_ms
+    where t.role = 'assistant' and t.previous_role = 'user'
+    group by p.period
+),
+
+commands as (
+    select epoch_ms(c.timestamp) as sent_ms, c.success, greatest(c.duration, 0) as duration_ms
+    from command_metrics as c
+    where c.chat_id = cast(:chat_id as bigint)
+      and last_speaker(c) = cast(:agent_id as text)
+),
+
+command_figures as (
+    select
+        p.period,
+        count(*) as n_commands,
+        count(*) filter (where not c.success) as n_command_failures,
+        percentile_cont(0.95) within group (order by c.duration_ms)::float8 as command_p95_ms
+    from periods as p
+    inner join commands as c on c.sent_ms >= p.from_ms and c.sent_ms < p.to_ms
+    group by p.period
+),
+
+final as (
+    select
+        p.period,
+        to_timestamp(p.from_ms / 1000.0) as period_start,
+        to_timestamp(p.to_ms / 1000.0) as period_end,
+        p.from_ms as period_start_ms,
+        p.to_ms as period_end_ms,
+        p.n_days,
+        m.n_messages,
+        m.n_messages / nullif(p.n_days, 0) as messages_per_day,
+        coalesce(r.n_replies, 0) as n_replies,
+        r.median_ms,
+        r.p90_ms,
+        coalesce(c.n_commands, 0) as n_commands,
+        coalesce(c.n_command_failures, 0) as n_command_failures,
+        1 - c.n_command_failures::float8 / nullif(c.n_commands, 0) as command_success_rate,
+        c.command_p95_ms,
+        m.n_people,
+        p.position
+    from periods as p
+    inner join message_figures as m on m.period = p.period
+    left join reply_figures as r on r.period = p.period
+    left join command_figures as c on c.period = p.period
+)
+
+select
+    period, period_start, period_end, period_start_ms, period_end_ms, n_days, n_messages, messages_per_day,
+    n_replies, median_ms, p90_ms, n_commands, n_command_failures, command_success_rate, command_p95_ms,
+    n_people
+from final
+order by position

@@ -1,0 +1,746 @@
+-- name: model_comparison
+-- Rollup variant of model_comparison.sql (same rows). The pairs set to a model other than OPENAI
+-- (model_preferences rows) are usually few and are read pair by pair: their messages from
+-- lillo_dash.chat_activity, their replies and commands from lillo_dash.model_pair_replies and
+-- model_pair_commands (dashboard/rollups_models.py; a pair set to another model since the last
+-- refresh from Lillo's (chat_id, timestamp) index and the dashboard's command index by chat), so
+-- their figures are exact. OPENAI is every pair of the chosen agents minus those: messages from the
+-- hourly rollup, active pairs estimated from the activity sketches (linear counting), replies and
+-- commands from their hourly rollups with percentiles from the histograms (within 1%). People come
+-- from lillo_dash.chat_people (first and last message per person and pair; one whose messages in a
+-- pair start before the range and end after it is looked up in Lillo's index). Rows above each
+-- rollup's watermark are counted live, and a preference changed since the last refresh counts at
+-- once. The cost grows with the number of pairs on other models, not with all traffic.
+-- params: :start_ms, :end_ms, :agent_ids, :messages_watermark, :replies_watermark, :commands_watermark, :model_replies_watermark, :model_commands_watermark
+-- requires: lillo_dash.refresh_state, lillo_dash.model_pairs, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, lillo_dash.chat_people, lillo_dash.reply_latency_histogram, lillo_dash.command_hourly, lillo_dash.command_duration_histogram, chat_messages(id, chat_id, user_id, role, agent_id, timestamp), command_metrics(id, timestamp, chat_id, success, duration), model_preferences(agent_id, chat_id, model_type)
+with settings as (
+    select
+        cast(:agent_ids as text[]) as agent_ids,
+        cardinality(cast(:agent_ids as text[])) = 0 as all_agents
+),
+
+period as (
+    select b.period_start, b.period_end, d.days_from, d.days_to
+    from (
+        select to_timestamp(:start_ms / 1000.0) as period_start, to_timestamp(:end_ms / 1000.0) as period_end
+    ) as b
+    cross join lateral lillo_dash.whole_days(b.period_start, b.period_end) as d
+),
+
+known_models as (
+    select v.model_type, v.position
+    from (values ('OPENAI', 1), ('GEMINI', 2), ('GROK', 3), ('DEEPSEEK', 4)) as v (model_type, position)
+),
+
+tail as materialized (
+    select m.id, m.chat_id, m.agent_id, m.user_id, m.role, epoch_ms(m.timestamp) as sent_ms
+    from settings as s
+    inner join chat_messages as m on m.id > :messages_watermark
+    where s.all_agents or m.agent_id = any(s.agent_ids)
+),
+
+-- --- The pairs on another model, pair by pair ---------------------------------------------------------
+
+-- Filed: their replies and commands are in lillo_dash.model_pair_replies / model_pair_commands
+-- (dashboard/rollups_models.py). A pair set to another model since the last refresh is read raw.
+chosen as (
+    select
+        p.agent_id,
+        p.chat_id::bigint as chat_id,
+        p.model_type,
+        exists (
+            select from lillo_dash.model_pairs as f where f.chat_id = p.chat_id and f.agent_id = p.agent_id
+        ) as is_filed
+    from settings as s
+    inner join model_preferences as p on s.all_agents or p.agent_id = any(s.agent_ids)
+    where p.model_type <> 'OPENAI'
+      and (
+          exists (select from lillo_dash.chat_totals as t where t.chat_id = p.chat_id and t.agent_id = p.agent_id)
+          or (p.chat_id, p.agent_id) in (select t.chat_id, t.agent_id from tail as t)
+      )
+),
+
+chosen_activity as (
+    select c.agent_id, c.chat_id, c.model_type, r.n_messages
+    from chosen as c
+    cross join period as p
+    cross join lateral (
+        select a.n_messages
+        from lillo_dash.chat_activity as a
+        where a.chat_id = c.chat_id and a.grain = 'day'
+          and a.period_start >= p.days_from and a.period_start < p.days_to and a.agent_id = c.agent_id
+        union all
+        select a.n_messages
+        from lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
+        inner join lillo_dash.chat_activity as a
+            on a.chat_id = c.chat_id and a.grain = 'hour'
+            and a.period_start >= piece.piece_start and a.period_start < piece.piece_end
+        where a.agent_id = c.agent_id
+    ) as r
+    union all
+    select c.agent_id, c.chat_id, c.model_type, t.n_messages
+    from (
+        select agent_id, chat_id, count(*) as n_messages
+        from tail
+        where sent_ms >= :start_ms and sent_ms < :end_ms
+        group by agent_id, chat_id
+    ) as t
+    inner join chosen as c on c.agent_id = t.agent_id and c.chat_id = t.chat_id
+),
+
+chosen_pairs as (
+    select agent_id, chat_id, model_type, sum(n_messages)::bigint as n_messages
+    from chosen_activity
+    group by agent_id, chat_id, model_type
+    having sum(n_messages) > 0
+),
+
+-- Filed pairs' replies: the stored samples, but for the histories with rows above the rollup's
+-- watermark, recomputed from their last row before the earliest new one (as the refresh will).
+filed_histories as (
+    select m.chat_id, m.agent_id, min(epoch_ms(m.timestamp)) as first_new_ms
+    from chat_messages as m
+    inner join chosen as c on c.chat_id = m.chat_id and c.agent_id = m.agent_id and c.is_filed
+    where m.id > :model_replies_watermark and m.role in ('user', 'assistant')
+    group by m.chat_id, m.agent_id
+),
+
+filed_tails as (
+    select n.chat_id, n.agent_id, coalesce(greatest(in_ms.sent_ms, in_s.sent_ms), n.first_new_ms) as from_ms
+    from filed_histories as n
+    left join lateral (
+        select m.timestamp as sent_ms
+        from chat_messages as m
+        where m.chat_id = n.chat_id and m.timestamp > 100000000000 and m.timestamp < n.first_new_ms
+          and m.agent_id = n.agent_id and m.role in ('user', 'assistant')
+        order by m.timestamp desc limit 1
+    ) as in_ms on true
+    left join lateral (
+        select m.timestamp * 1000 as sent_ms
+        from chat_messages as m
+        where m.chat_id = n.chat_id and m.timestamp <= 100000000000
+          and m.timestamp >= coalesce(in_ms.sent_ms, 0) / 1000 and m.timestamp <= n.first_new_ms / 1000
+          and m.timestamp * 1000 < n.first_new_ms and m.agent_id = n.agent_id and m.role in ('user', 'assistant')
+        order by m.timestamp desc limit 1
+    ) as in_s on true
+),
+
+filed_tail_turns as (
+    select
+        r.chat_id, r.agent_id, r.id, r.role, r.sent_ms,
+        lag(r.role) over history as previous_role,
+        r.sent_ms - lag(r.sent_ms) over history as latency_ms,
+        row_number() over history as position
+    from (
+        -- (agent_id || '') keeps the planner on the (chat_id, timestamp) index: through Lillo's
+        -- (chat_id, message_id, agent_id) key it would read each pair's whole history.
+        select t.chat_id, t.agent_id, x.id, x.role, x.sent_ms
+        from filed_tails as t
+        cross join lateral (
+            select m.id, m.role, m.timestamp as sent_ms
+            from chat_messages as m
+            where m.chat_id = t.chat_id and m.timestamp > 100000000000 and m.timestamp >= t.from_ms
+              and (m.agent_id || '') = t.agent_id and m.role in ('user', 'assistant')
+            union all
+            select m.id, m.role, m.timestamp * 1000
+            from chat_messages as m
+            where m.chat_id = t.chat_id and m.timestamp <= 100000000000 and m.timestamp >= t.from_ms / 1000
+              and m.timestamp * 1000 >= t.from_ms and (m.agent_id || '') = t.agent_id
+              and m.role in ('user', 'assistant')
+        ) as x
+    ) as r
+    window history as (partition by r.chat_id, r.agent_id order by r.sent_ms, r.id)
+),
+
+filed_replies as (
+    select c.model_type, r.latency_ms
+    from chosen as c
+    inner join lillo_dash.model_pair_replies as r
+        on r.chat_id = c.chat_id and r.agent_id = c.agent_id and r.sent_ms >= :start_ms and r.sent_ms < :end_ms
+    where c.is_filed
+      and not exists (select from filed_tail_turns as t where t.id = r.reply_id and t.position > 1)
+    union all
+    select c.model_type, t.latency_ms
+    from filed_tail_turns as t
+    inner join chosen as c on c.chat_id = t.chat_id and c.agent_id = t.agent_id
+    where t.position > 1 and t.role = 'assistant' and t.previous_role = 'user'
+      and t.sent_ms >= :start_ms and t.sent_ms < :end_ms
+),
+
+-- Pairs set to another model since the last refresh: their turns in the range, raw, and the turn
+-- before the range where the first one in it is an assistant's (the reply answers it).
+unfiled_turns as (
+    select c.agent_id, c.chat_id, c.model_type, r.id, r.role, r.sent_ms
+    from chosen as c
+    cross join lateral (
+        select m.id, m.role, m.timestamp as sent_ms
+        from chat_messages as m
+        where m.chat_id = c.chat_id and m.timestamp > 100000000000
+          and m.timestamp >= :start_ms and m.timestamp < :end_ms and m.agent_id = c.agent_id
+          and m.role in ('user', 'assistant')
+        union all
+        select m.id, m.role, m.timestamp * 1000
+        from chat_messages as m
+        where m.chat_id = c.chat_id and m.timestamp <= 100000000000
+          and m.timestamp >= :start_ms / 1000 and m.timestamp <= :end_ms / 1000
+          and m.timestamp * 1000 >= :start_ms and m.timestamp * 1000 < :end_ms and m.agent_id = c.agent_id
+          and m.role in ('user', 'assistant')
+    ) as r
+    where not c.is_filed
+),
+
+first_turns as (
+    select distinct on (agent_id, chat_id) agent_id, chat_id, model_type, role
+    from unfiled_turns
+    order by agent_id, chat_id, sent_ms, id
+),
+
+unfiled_replies as (
+    select model_type, sent_ms - previous_ms as latency_ms
+    from (
+        select
+            t.model_type,
+            t.role,
+            t.sent_ms,
+            lag(t.role) over conversation as previous_role,
+            lag(t.sent_ms) over conversation as previous_ms
+        from (
+            select agent_id, chat_id, model_type, id, role, sent_ms
+            from unfiled_turns
+            union all
+            select f.agent_id, f.chat_id, f.model_type, before.id, before.role, before.sent_ms
+            from first_turns as f
+            cross join lateral (
+                select x.id, x.role, x.sent_ms
+                from (
+                    (select m.id, m.role, m.timestamp as sent_ms
+                     from chat_messages as m
+                     where m.chat_id = f.chat_id and m.timestamp > 100000000000 and m.timestamp < :start_ms
+                       and m.agent_id = f.agent_id and m.role in ('user', 'assistant')
+                     order by m.timestamp desc, m.id desc
+                     limit 1)
+                    union all
+                    (select m.id, m.role, m.timestamp * 1000
+                     from chat_messages as m
+                     where m.chat_id = f.chat_id and m.timestamp <= 100000000000 and m.timestamp <= :start_ms / 1000
+                       and m.timestamp * 1000 < :start_ms and m.agent_id = f.agent_id
+                       and m.role in ('user', 'assistant')
+                     order by m.timestamp desc, m.id desc
+                     limit 1)
+                ) as x
+                order by x.sent_ms desc, x.id desc
+                limit 1
+            ) as before
+            where f.role = 'assistant'
+        ) as t
+        window conversation as (partition by t.agent_id, t.chat_id order by t.sent_ms, t.id)
+    ) as turns
+    where role = 'assistant' and previous_role = 'user' and sent_ms >= :start_ms
+),
+
+chosen_replies as (
+    select model_type, latency_ms from filed_replies
+    union all
+    select model_type, latency_ms from unfiled_replies
+),
+
+-- Commands: the filed pairs' stored ones and those above the rollup's watermark; the unfiled
+-- pairs' from the dashboard's command index by chat. Each belongs to the agent that last wrote in
+-- its chat at or before it.
+chosen_commands as (
+    select c.model_type, k.success, greatest(k.duration, 0) as duration_ms
+    from chosen as c
+    inner join lillo_dash.model_pair_commands as k
+        on k.chat_id = c.chat_id and k.agent_id = c.agent_id and k.sent_ms >= :start_ms and k.sent_ms < :end_ms
+    where c.is_filed
+    union all
+    select c.model_type, k.success, greatest(k.duration, 0)
+    from (
+        select x.chat_id, x.success, x.duration, last_speaker(x) as agent_id
+        from command_metrics as x
+        where x.id > :model_commands_watermark
+          and epoch_ms(x.timestamp) >= :start_ms and epoch_ms(x.timestamp) < :end_ms
+          and x.chat_id in (select f.chat_id from chosen as f where f.is_filed)
+    ) as k
+    inner join chosen as c on c.agent_id = k.agent_id and c.chat_id = k.chat_id and c.is_filed
+    union all
+    select c.model_type, k.success, greatest(k.duration, 0)
+    from (
+        select k.chat_id, k.success, k.duration, last_speaker(k) as agent_id
+        from (select distinct chat_id from chosen where not is_filed) as cc
+        cross join lateral (
+            select x.chat_id, x.timestamp, x.success, x.duration
+            from command_metrics as x
+            where x.chat_id = cc.chat_id and x.timestamp > 100000000000
+              and x.timestamp >= :start_ms and x.timestamp < :end_ms
+            union all
+            select x.chat_id, x.timestamp, x.success, x.duration
+            from command_metrics as x
+            where x.chat_id = cc.chat_id and x.timestamp <= 100000000000
+              and x.timestamp >= :start_ms / 1000 and x.timestamp <= :end_ms / 1000
+              and x.timestamp * 1000 >= :start_ms and x.timestamp * 1000 < :end_ms
+        ) as k
+    ) as k
+    inner join chosen as c on c.agent_id = k.agent_id and c.chat_id = k.chat_id and not c.is_filed
+),
+
+-- --- Every pair of the chosen agents: the rollups, plus the rows above their watermarks --------------
+
+messages_in_range as (
+    select sum(n_messages)::bigint as n_messages
+    from (
+        select h.n_messages
+        from settings as s
+        cross join period as p
+        inner join lillo_dash.message_hourly as h
+            on h.hour_start >= p.period_start and h.hour_start < p.period_end
+        where s.all_agents or h.agent_id = any(s.agent_ids)
+        union all
+        select 1 from tail as t where t.sent_ms >= :start_ms and t.sent_ms < :end_ms
+    ) as rows
+),
+
+-- Active pairs per agent: the distinct chats in the agent's activity maps (see agent_usage).
+day_maps as (
+    select d.agent_id, bit_or(d.chats) as chats
+    from settings as s
+    cross join period as p
+    inner join lillo_dash.activity_daily as d on d.day_start >= p.days_from and d.day_start < p.days_to
+    where d.agent_id <> '*' and (s.all_agents or d.agent_id = any(s.agent_ids))
+    group by d.agent_id
+),
+
+extra_bits as (
+    select h.agent_id, b.bit
+    from settings as s
+    cross join period as p
+    cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
+    inner join lillo_dash.activity_hourly as h
+        on h.hour_start >= piece.piece_start and h.hour_start < piece.piece_end
+    cross join unnest(h.chat_bits) as b (bit)
+    where h.agent_id <> '*' and (s.all_agents or h.agent_id = any(s.agent_ids))
+    union
+    select t.agent_id, lillo_dash.sketch_bit(t.chat_id)
+    from tail as t
+    where t.sent_ms >= :start_ms and t.sent_ms < :end_ms
+),
+
+new_bits as (
+    select x.agent_id, count(*) filter (where m.chats is null or get_bit(m.chats, x.bit) = 0) as n_bits
+    from extra_bits as x
+    left join day_maps as m on m.agent_id = x.agent_id
+    group by x.agent_id
+),
+
+active_pairs as (
+    select
+        sum(
+            lillo_dash.distinct_from_zero_bits(131072 - coalesce(bit_count(m.chats), 0) - coalesce(n.n_bits, 0))
+        )::bigint as n_chats
+    from (select agent_id from day_maps union select agent_id from new_bits) as seen
+    left join day_maps as m on m.agent_id = seen.agent_id
+    left join new_bits as n on n.agent_id = seen.agent_id
+),
+
+-- Reply latency histograms per agent, with the histories above the watermark recomputed live
+-- exactly as sql/views/reply_latency.rollup.sql does (keep the two alike).
+new_histories as (
+    select m.chat_id, m.agent_id, min(epoch_ms(m.timestamp)) as first_new_ms
+    from settings as s
+    inner join chat_messages as m on m.id > :replies_watermark
+    where m.role in ('user', 'assistant') and (s.all_agents or m.agent_id = any(s.agent_ids))
+    group by m.chat_id, m.agent_id
+),
+
+tails as (
+    select n.chat_id, n.agent_id, coalesce(greatest(in_ms.sent_ms, in_s.sent_ms), n.first_new_ms) as from_ms
+    from new_histories as n
+    left join lateral (
+        select m.timestamp as sent_ms
+        from chat_messages as m
+        where m.chat_id = n.chat_id and m.timestamp > 100000000000 and m.timestamp < n.first_new_ms
+          and m.agent_id = n.agent_id and m.role in ('user', 'assistant')
+        order by m.timestamp desc limit 1
+    ) as in_ms on true
+    left join lateral (
+        select m.timestamp * 1000 as sent_ms
+        from chat_messages as m
+        where m.chat_id = n.chat_id and m.timestamp <= 100000000000
+          and m.timestamp >= coalesce(in_ms.sent_ms, 0) / 1000 and m.timestamp <= n.first_new_ms / 1000
+          and m.timestamp * 1000 < n.first_new_ms and m.agent_id = n.agent_id and m.role in ('user', 'assistant')
+        order by m.timestamp desc limit 1
+    ) as in_s on true
+),
+
+tail_rows as (
+    select t.chat_id, t.agent_id, r.id, r.role, r.sent_ms
+    from tails as t
+    cross join lateral (
+        select m.id, m.role, m.timestamp as sent_ms
+        from chat_messages as m
+        where m.chat_id = t.chat_id and m.timestamp > 100000000000 and m.timestamp >= t.from_ms
+          and m.agent_id = t.agent_id and m.role in ('user', 'assistant')
+        union all
+        select m.id, m.role, m.timestamp * 1000
+        from chat_messages as m
+        where m.chat_id = t.chat_id and m.timestamp <= 100000000000 and m.timestamp >= t.from_ms / 1000
+          and m.timestamp * 1000 >= t.from_ms and m.agent_id = t.agent_id and m.role in ('user', 'assistant')
+    ) as r
+),
+
+tail_turns as (
+    select
+        role, sent_ms, 1 as change,
+        lag(role) over history as previous_role,
+        sent_ms - lag(sent_ms) over history as latency_ms
+    from tail_rows
+    window history as (partition by chat_id, agent_id order by sent_ms, id)
+    union all
+    select
+        role, sent_ms, -1,
+        lag(role) over history,
+        sent_ms - lag(sent_ms) over history
+    from tail_rows
+    where id <= :replies_watermark
+    window history as (partition by chat_id, agent_id order by sent_ms, id)
+),
+
+-- OPENAI's replies: every reply of the chosen agents, less those of the pairs on other models.
+default_reply_histogram as (
+    select bucket, sum(n_replies)::integer as n_replies
+    from (
+        select h.bucket, h.n_replies::integer as n_replies
+        from settings as s
+        cross join period as p
+        inner join lillo_dash.reply_latency_histogram as h
+            on h.grain = 'day' and h.period_start >= p.days_from and h.period_start < p.days_to
+        where s.all_agents or h.agent_id = any(s.agent_ids)
+        union all
+        select h.bucket, h.n_replies::integer
+        from settings as s
+        cross join period as p
+        cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
+        inner join lillo_dash.reply_latency_histogram as h
+            on h.grain = 'hour' and h.period_start >= piece.piece_start and h.period_start < piece.piece_end
+        where s.all_agents or h.agent_id = any(s.agent_ids)
+        union all
+        select lillo_dash.latency_bucket(latency_ms), change
+        from tail_turns
+        where role = 'assistant' and previous_role = 'user' and sent_ms >= :start_ms and sent_ms < :end_ms
+        union all
+        select lillo_dash.latency_bucket(latency_ms), -1
+        from chosen_replies
+    ) as rows
+    group by bucket
+    having sum(n_replies) > 0
+),
+
+-- OPENAI's commands: every command of the chosen agents (for all agents, the all-agents level less
+-- the commands nobody wrote before), less those of the pairs on other models.
+command_levels as (
+    select level.agent_id, level.sign
+    from settings as s
+    cross join lateral (
+        select a.agent_id, 1 as sign from unnest(lillo_dash.rollup_agents(s.agent_ids)) as a (agent_id)
+        union all
+        select '', -1 where s.all_agents
+    ) as level
+),
+
+live_commands as (
+    select c.success, lillo_dash.duration_bucket(c.duration) as bucket, last_speaker(c) as agent_id
+    from command_metrics as c
+    where c.id > :commands_watermark
+      and epoch_ms(c.timestamp) >= :start_ms and epoch_ms(c.timestamp) < :end_ms
+),
+
+default_command_counts as (
+    select sum(n_calls)::bigint as n_commands, sum(n_failures)::bigint as n_command_failures
+    from (
+        select l.sign * h.n_calls as n_calls, l.sign * h.n_failures as n_failures
+        from command_levels as l
+        cross join period as p
+        inner join lillo_dash.command_hourly as h
+            on h.command = '*' and h.agent_id = l.agent_id
+            and h.hour_start >= p.period_start and h.hour_start < p.period_end
+        union all
+        select 1, case when c.success then 0 else 1 end
+        from settings as s
+        inner join live_commands as c on c.agent_id <> '' and (s.all_agents or c.agent_id = any(s.agent_ids))
+        union all
+        select -1, case when success then 0 else -1 end
+        from chosen_commands
+    ) as rows
+),
+
+default_command_histogram as (
+    select bucket, sum(n_calls)::bigint as n_calls
+    from (
+        select h.bucket, l.sign * h.n_calls as n_calls
+        from command_levels as l
+        cross join period as p
+        inner join lillo_dash.command_duration_histogram as h
+            on h.command = '*' and h.agent_id = l.agent_id
+            and h.grain = 'day' and h.period_start >= p.days_from and h.period_start < p.days_to
+        union all
+        select h.bucket, l.sign * h.n_calls
+        from command_levels as l
+        cross join period as p
+        cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
+        inner join lillo_dash.command_duration_histogram as h
+            on h.command = '*' and h.agent_id = l.agent_id
+            and h.grain = 'hour' and h.period_start >= piece.piece_start and h.period_start < piece.piece_end
+        union all
+        select c.bucket, 1
+        from settings as s
+        inner join live_commands as c on c.agent_id <> '' and (s.all_agents or c.agent_id = any(s.agent_ids))
+        union all
+        select lillo_dash.duration_bucket(duration_ms), -1
+        from chosen_commands
+    ) as rows
+    group by bucket
+    having sum(n_calls) > 0
+),
+
+-- percentile_cont(q) from a histogram: the value at zero-based rank q * (n - 1), interpolated
+-- between the two nearest ranks, each rank's value its bucket's middle (0 for bucket 0).
+histogram_ranks as (
+    select
+        'reply' as figure,
+        0.5 as quantile,
+        bucket,
+        sum(n_replies) over (order by bucket) - n_replies as first_rank,
+        sum(n_replies) over (order by bucket) - 1 as last_rank,
+        sum(n_replies) over () - 1 as top_rank
+    from default_reply_histogram
+    union all
+    select
+        'reply', 0.9, bucket,
+        sum(n_replies) over (order by bucket) - n_replies,
+        sum(n_replies) over (order by bucket) - 1,
+        sum(n_replies) over () - 1
+    from default_reply_histogram
+    union all
+    select
+        'command', 0.95, bucket,
+        sum(n_calls) over (order by bucket) - n_calls,
+        sum(n_calls) over (order by bucket) - 1,
+        sum(n_calls) over () - 1
+    from default_command_histogram
+),
+
+default_percentiles as (
+    select
+        figure,
+        quantile,
+        max(top_rank) + 1 as n_samples,
+        lillo_dash.bucket_ms(min(bucket) filter (where floor(quantile * top_rank) between first_rank and last_rank))
+            as low_ms,
+        lillo_dash.bucket_ms(min(bucket) filter (where ceil(quantile * top_rank) between first_rank and last_rank))
+            as high_ms,
+        max(quantile * top_rank - floor(quantile * top_rank)) as fraction
+    from histogram_ranks
+    group by figure, quantile
+),
+
+-- --- People: every person and pair, from chat_people and the rows above its watermark -------------
+
+tail_couples as (
+    select chat_id, user_id, agent_id, min(sent_ms) as first_ms, max(sent_ms) as last_ms
+    from tail
+    where role = 'user'
+    group by chat_id, user_id, agent_id
+),
+
+couples as (
+    select chat_id, user_id, agent_id, min(first_ms) as first_ms, max(last_ms) as last_ms
+    from (
+        select cp.chat_id, cp.user_id, cp.agent_id, cp.first_ms, cp.last_ms
+        from settings as s
+        inner join lillo_dash.chat_people as cp on s.all_agents or cp.agent_id = any(s.agent_ids)
+        -- A couple that wrote above the watermark keeps its stored first message, whatever its range.
+        where (cp.last_ms >= :start_ms and cp.first_ms < :end_ms)
+           or (cp.chat_id, cp.user_id, cp.agent_id) in (select t.chat_id, t.user_id, t.agent_id from tail_couples as t)
+        union all
+        select chat_id, user_id, agent_id, first_ms, last_ms from tail_couples
+    ) as rows
+    group by chat_id, user_id, agent_id
+),
+
+-- A couple wrote in the range when its first or last message is in it; one whose messages start
+-- before the range and end after it is looked up.
+couples_in_range as (
+    select
+        coalesce(c.model_type, 'OPENAI') as model_type,
+        p.user_id,
+        p.first_ms >= :start_ms and p.first_ms < :end_ms as is_new,
+        p.last_ms >= p.first_ms + 86400000 as came_back,
+        p.first_ms >= :start_ms
+        or p.last_ms < :end_ms
+        or exists (
+            select from chat_messages as m
+            where m.chat_id = p.chat_id and m.timestamp > 100000000000
+              and m.timestamp >= :start_ms and m.timestamp < :end_ms
+              and m.user_id = p.user_id and m.agent_id = p.agent_id and m.role = 'user'
+        )
+        or exists (
+            select from chat_messages as m
+            where m.chat_id = p.chat_id and m.timestamp <= 100000000000
+              and m.timestamp >= :start_ms / 1000 and m.timestamp <= :end_ms / 1000
+              and m.timestamp * 1000 >= :start_ms and m.timestamp * 1000 < :end_ms
+              and m.user_id = p.user_id and m.agent_id = p.agent_id and m.role = 'user'
+        ) as wrote_in_range
+    from couples as p
+    left join chosen as c on c.agent_id = p.agent_id and c.chat_id = p.chat_id
+    where p.last_ms >= :start_ms and p.first_ms < :end_ms
+),
+
+-- Distinct people per model in two steps: a hash of (model, person), then a count.
+people_in_range as (
+    select model_type, user_id
+    from couples_in_range
+    where wrote_in_range
+    group by model_type, user_id
+),
+
+people as (
+    select
+        c.model_type,
+        (select count(*) from people_in_range as p where p.model_type = c.model_type) as n_people,
+        count(*) filter (where c.is_new) as n_new_people,
+        count(*) filter (where c.is_new and c.came_back) as n_returned
+    from couples_in_range as c
+    group by c.model_type
+),
+
+-- --- The range in days: for all time, the first and last message in the data ---------------------
+
+first_hour as (
+    select min(h.hour_start) as hour_start from lillo_dash.message_hourly as h where :start_ms < 86400000
+),
+
+data_span as (
+    select (max(last_ms) - min(first_ms))::float8 / 86400000 as n_days
+    from (
+        select
+            least(
+                (select min(m.timestamp) from chat_messages as m
+                 where m.chat_id = a.chat_id and m.timestamp > 100000000000
+                   and m.timestamp >= extract(epoch from f.hour_start)::bigint * 1000),
+                (select min(m.timestamp) * 1000 from chat_messages as m
+                 where m.chat_id = a.chat_id and m.timestamp <= 100000000000
+                   and m.timestamp >= extract(epoch from f.hour_start)::bigint)
+            ) as first_ms,
+            null::bigint as last_ms
+        from first_hour as f
+        inner join lillo_dash.chat_activity as a on a.grain = 'hour' and a.period_start = f.hour_start
+        union all
+        select null, max(h.last_ms)
+        from lillo_dash.message_hourly as h
+        where h.hour_start = (select max(x.hour_start) from lillo_dash.message_hourly as x) and :start_ms < 86400000
+        union all
+        select min(epoch_ms(m.timestamp)), max(epoch_ms(m.timestamp))
+        from chat_messages as m
+        where m.id > :messages_watermark and :start_ms < 86400000
+    ) as ends
+),
+
+range_days as (
+    select
+        case
+            when :start_ms < 86400000 then (select d.n_days from data_span as d)
+            else (:end_ms - :start_ms)::float8 / 86400000
+        end as n_days
+),
+
+-- --- One row per model ----------------------------------------------------------------------------
+
+chat_figures as (
+    select model_type, count(*) as n_chats, sum(n_messages)::bigint as n_messages
+    from chosen_pairs
+    group by model_type
+    union all
+    select
+        'OPENAI',
+        greatest(a.n_chats - (select count(*) from chosen_pairs), 0),
+        coalesce(m.n_messages, 0) - coalesce((select sum(n_messages) from chosen_pairs), 0)::bigint
+    from active_pairs as a
+    cross join messages_in_range as m
+),
+
+reply_figures as (
+    select
+        model_type,
+        count(*) as n_replies,
+        percentile_cont(0.5) within group (order by latency_ms)::float8 as median_ms,
+        percentile_cont(0.9) within group (order by latency_ms)::float8 as p90_ms
+    from chosen_replies
+    group by model_type
+    union all
+    select
+        'OPENAI',
+        max(n_samples)::bigint,
+        max(low_ms + fraction * (high_ms - low_ms)) filter (where quantile = 0.5)::float8,
+        max(low_ms + fraction * (high_ms - low_ms)) filter (where quantile = 0.9)::float8
+    from default_percentiles
+    where figure = 'reply'
+),
+
+command_figures as (
+    select
+        model_type,
+        count(*) as n_commands,
+        count(*) filter (where not success) as n_command_failures,
+        percentile_cont(0.95) within group (order by duration_ms)::float8 as command_p95_ms
+    from chosen_commands
+    group by model_type
+    union all
+    select
+        'OPENAI',
+        c.n_commands,
+        c.n_command_failures,
+        (select (p.low_ms + p.fraction * (p.high_ms - p.low_ms))::float8
+         from default_percentiles as p where p.figure = 'command')
+    from default_command_counts as c
+),
+
+models as (
+    select model_type, position from known_models
+    union
+    select model_type, 5 from chosen_pairs
+),
+
+final as (
+    select
+        m.model_type,
+        coalesce(c.n_chats, 0) as n_chats,
+        coalesce(c.n_messages, 0) as n_messages,
+        c.n_messages::float8 / nullif(c.n_chats, 0) as messages_per_chat,
+        d.n_days as range_days,
+        c.n_messages::float8 / nullif(c.n_chats, 0) / nullif(d.n_days, 0) as messages_per_chat_per_day,
+        coalesce(r.n_replies, 0) as n_replies,
+        r.median_ms,
+        r.p90_ms,
+        coalesce(k.n_commands, 0) as n_commands,
+        coalesce(k.n_command_failures, 0) as n_command_failures,
+        (1 - k.n_command_failures::float8 / nullif(k.n_commands, 0)) as command_success_rate,
+        k.command_p95_ms,
+        coalesce(p.n_people, 0) as n_people,
+        coalesce(p.n_new_people, 0) as n_new_people,
+        coalesce(p.n_returned, 0) as n_returned,
+        p.n_returned::float8 / nullif(p.n_new_people, 0) as returning_share,
+        m.position
+    from (select model_type, min(position) as position from models group by model_type) as m
+    cross join range_days as d
+    left join chat_figures as c on c.model_type = m.model_type and c.n_chats > 0
+    left join reply_figures as r on r.model_type = m.model_type and r.n_replies > 0
+    left join command_figures as k on k.model_type = m.model_type and k.n_commands > 0
+    left join people as p on p.model_type = m.model_type
+)
+
+select
+    model_type, n_chats, n_messages, messages_per_chat, range_days, messages_per_chat_per_day, n_replies,
+    median_ms, p90_ms, n_commands, n_command_failures, command_success_rate, command_p95_ms, n_people,
+    n_new_people, n_returned, returning_share
+from final
+order by position, model_type

@@ -1,0 +1,196 @@
+-- name: model_mix
+-- Rollup variant of model_mix.sql (same rows). Pairs from lillo_dash.chat_totals plus pairs first
+-- seen above the refresh watermark. The pairs set to a model other than OPENAI (model_preferences
+-- rows) are usually few: their messages in the range are counted pair by pair from
+-- lillo_dash.chat_activity. An agent's OPENAI figures are its totals minus those pairs: messages
+-- from the hourly rollup, active pairs estimated from its activity sketches (linear counting).
+-- Rows above the refresh watermark are counted live, and a preference changed since the last
+-- refresh counts at once.
+-- params: :start_ms, :end_ms, :agent_ids, :messages_watermark
+-- requires: lillo_dash.refresh_state, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, chat_messages(id, chat_id, agent_id, timestamp), model_preferences(agent_id, chat_id, model_type)
+with settings as (
+    select
+        cast(:agent_ids as text[]) as agent_ids,
+        cardinality(cast(:agent_ids as text[])) = 0 as all_agents
+),
+
+period as (
+    select b.period_start, b.period_end, d.days_from, d.days_to
+    from (
+        select to_timestamp(:start_ms / 1000.0) as period_start, to_timestamp(:end_ms / 1000.0) as period_end
+    ) as b
+    cross join lateral lillo_dash.whole_days(b.period_start, b.period_end) as d
+),
+
+tail as materialized (
+    select m.chat_id, m.agent_id, epoch_ms(m.timestamp) as sent_ms
+    from settings as s
+    inner join chat_messages as m on m.id > :messages_watermark
+    where s.all_agents or m.agent_id = any(s.agent_ids)
+),
+
+-- --- Every pair ever, and its preference row if any --------------------------------------------------
+
+-- The chosen agents' rows are read through chat_totals' key or by a scan for all agents.
+pairs as (
+    select t.agent_id, t.chat_id
+    from lillo_dash.chat_totals as t
+    where cardinality(cast(:agent_ids as text[])) = 0
+    union all
+    select t.agent_id, t.chat_id
+    from lillo_dash.chat_totals as t
+    where t.agent_id = any(cast(:agent_ids as text[]))
+    union all
+    select distinct n.agent_id, n.chat_id
+    from tail as n
+    where not exists (
+        select from lillo_dash.chat_totals as t where t.chat_id = n.chat_id and t.agent_id = n.agent_id
+    )
+),
+
+pair_models as (
+    select
+        p.agent_id,
+        p.chat_id,
+        coalesce(mp.model_type, 'OPENAI') as model_type,
+        mp.model_type is null as is_default
+    from pairs as p
+    left join model_preferences as mp on mp.agent_id = p.agent_id and mp.chat_id = p.chat_id
+),
+
+-- --- The pairs on another model: counted pair by pair ------------------------------------------------
+
+chosen as (
+    select agent_id, chat_id, model_type from pair_models where model_type <> 'OPENAI'
+),
+
+chosen_activity as (
+    select c.agent_id, c.chat_id, c.model_type, r.n_messages
+    from chosen as c
+    cross join period as p
+    cross join lateral (
+        select a.n_messages
+        from lillo_dash.chat_activity as a
+        where a.chat_id = c.chat_id and a.grain = 'day'
+          and a.period_start >= p.days_from and a.period_start < p.days_to and a.agent_id = c.agent_id
+        union all
+        select a.n_messages
+        from lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
+        inner join lillo_dash.chat_activity as a
+            on a.chat_id = c.chat_id and a.grain = 'hour'
+            and a.period_start >= piece.piece_start and a.period_start < piece.piece_end
+        where a.agent_id = c.agent_id
+    ) as r
+    union all
+    select c.agent_id, c.chat_id, c.model_type, t.n_messages
+    from (
+        select agent_id, chat_id, count(*) as n_messages
+        from tail
+        where sent_ms >= :start_ms and sent_ms < :end_ms
+        group by agent_id, chat_id
+    ) as t
+    inner join chosen as c on c.agent_id = t.agent_id and c.chat_id = t.chat_id
+),
+
+chosen_in_range as (
+    select agent_id, model_type, count(distinct chat_id) as n_active_chats, sum(n_messages)::bigint as n_messages
+    from chosen_activity
+    group by agent_id, model_type
+),
+
+-- --- Every pair of each agent: the rollups ------------------------------------------------------------
+
+messages_in_range as (
+    select agent_id, sum(n_messages)::bigint as n_messages
+    from (
+        select h.agent_id, h.n_messages
+        from settings as s
+        cross join period as p
+        inner join lillo_dash.message_hourly as h
+            on h.hour_start >= p.period_start and h.hour_start < p.period_end
+        where s.all_agents or h.agent_id = any(s.agent_ids)
+        union all
+        select t.agent_id, 1 from tail as t where t.sent_ms >= :start_ms and t.sent_ms < :end_ms
+    ) as rows
+    group by agent_id
+),
+
+-- Active pairs per agent: the distinct chats in the agent's activity maps (see agent_usage).
+day_maps as (
+    select d.agent_id, bit_or(d.chats) as chats
+    from settings as s
+    cross join period as p
+    inner join lillo_dash.activity_daily as d on d.day_start >= p.days_from and d.day_start < p.days_to
+    where d.agent_id <> '*' and (s.all_agents or d.agent_id = any(s.agent_ids))
+    group by d.agent_id
+),
+
+extra_bits as (
+    select h.agent_id, b.bit
+    from settings as s
+    cross join period as p
+    cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
+    inner join lillo_dash.activity_hourly as h
+        on h.hour_start >= piece.piece_start and h.hour_start < piece.piece_end
+    cross join unnest(h.chat_bits) as b (bit)
+    where h.agent_id <> '*' and (s.all_agents or h.agent_id = any(s.agent_ids))
+    union
+    select t.agent_id, lillo_dash.sketch_bit(t.chat_id)
+    from tail as t
+    where t.sent_ms >= :start_ms and t.sent_ms < :end_ms
+),
+
+new_bits as (
+    select x.agent_id, count(*) filter (where m.chats is null or get_bit(m.chats, x.bit) = 0) as n_bits
+    from extra_bits as x
+    left join day_maps as m on m.agent_id = x.agent_id
+    group by x.agent_id
+),
+
+active_pairs as (
+    select
+        seen.agent_id,
+        lillo_dash.distinct_from_zero_bits(131072 - coalesce(bit_count(m.chats), 0) - coalesce(n.n_bits, 0))
+            as n_active_chats
+    from (select agent_id from day_maps union select agent_id from new_bits) as seen
+    left join day_maps as m on m.agent_id = seen.agent_id
+    left join new_bits as n on n.agent_id = seen.agent_id
+),
+
+-- --- One row per (agent, model) -----------------------------------------------------------------------
+
+pair_counts as (
+    select agent_id, model_type, count(*) as n_chats, count(*) filter (where is_default) as n_default_chats
+    from pair_models
+    group by agent_id, model_type
+),
+
+chosen_totals as (
+    select agent_id, sum(n_active_chats) as n_active_chats, sum(n_messages) as n_messages
+    from chosen_in_range
+    group by agent_id
+),
+
+final as (
+    select
+        c.agent_id,
+        c.model_type,
+        c.n_chats,
+        c.n_default_chats,
+        case
+            when c.model_type = 'OPENAI' then greatest(coalesce(a.n_active_chats, 0) - coalesce(t.n_active_chats, 0), 0)
+            else coalesce(r.n_active_chats, 0)
+        end::bigint as n_active_chats,
+        case
+            when c.model_type = 'OPENAI' then coalesce(m.n_messages, 0) - coalesce(t.n_messages, 0)
+            else coalesce(r.n_messages, 0)
+        end::bigint as n_messages
+    from pair_counts as c
+    left join chosen_in_range as r on r.agent_id = c.agent_id and r.model_type = c.model_type
+    left join chosen_totals as t on t.agent_id = c.agent_id
+    left join active_pairs as a on a.agent_id = c.agent_id
+    left join messages_in_range as m on m.agent_id = c.agent_id
+)
+
+select * from final
+order by agent_id, n_chats desc, model_type

@@ -1,0 +1,645 @@
+"""The Models page's views (model_mix, model_comparison, model_misconfigurations, model_changes,
+model_change_effect) on hand-made rows whose answers are written out by hand below; the rollup
+variants against the raw ones before and after new rows, a preference change and a refresh."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from dashboard import rollups, views
+from dashboard.db import admin_engine
+from dashboard.install import apply_lillo_schema, install_dashboard_objects
+from dashboard.live_schema import introspect
+
+ADA = "aaaaaaaa-0000-4000-8000-000000000001"
+BO = "bbbbbbbb-0000-4000-8000-000000000002"
+T0 = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday; the week before it is the range
+START = T0 - timedelta(days=7)
+DAY_MS = 86_400_000
+OPENAI_CHAT, SHARED_CHAT, UNUSED_CHAT, OLD_CHAT, GROUP_CHAT, SILENT_CHAT = 101, 102, 103, 104, -4555, 108
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _at(days: float, hours: float = 0, seconds: float = 0) -> datetime:
+    """`days` before T0, then `hours` and `seconds` later."""
+    return T0 - timedelta(days=days) + timedelta(hours=hours, seconds=seconds)
+
+
+# (chat, user, role, agent, moment, unit). Rows in seconds sit on whole seconds.
+MESSAGES = [
+    # Ada in a DM on the default model (no preference row): OPENAI.
+    (OPENAI_CHAT, 501, "user", ADA, _at(20, 10), "s"),
+    (OPENAI_CHAT, 9001, "assistant", ADA, _at(20, 10, 5), "s"),
+    (OPENAI_CHAT, 501, "user", ADA, _at(2, 10), "ms"),
+    (OPENAI_CHAT, 9001, "assistant", ADA, _at(2, 10, 2), "ms"),  # reply 2,000 ms
+    (OPENAI_CHAT, 501, "user", ADA, _at(1, 10), "s"),
+    (OPENAI_CHAT, 9001, "assistant", ADA, _at(1, 10, 3), "s"),  # reply 3,000 ms
+    (OPENAI_CHAT, 501, "user", ADA, T0, "ms"),  # at the range's end: outside it
+    # A group where Ada is set to GEMINI and Bo has no row (OPENAI by default).
+    (SHARED_CHAT, 502, "user", ADA, _at(3, 12), "ms"),
+    (SHARED_CHAT, 9001, "assistant", ADA, _at(3, 12, 1.5), "ms"),  # reply 1,500 ms
+    (SHARED_CHAT, 502, "user", ADA, _at(3, 12, 300), "ms"),
+    (SHARED_CHAT, 0, "system", ADA, _at(3, 12, 301), "ms"),  # neither answers nor interrupts
+    (SHARED_CHAT, 9001, "assistant", ADA, _at(3, 12, 304.5), "ms"),  # reply 4,500 ms
+    (SHARED_CHAT, 502, "user", ADA, _at(1, 9), "ms"),  # 502 came back 45 hours later; no reply
+    (SHARED_CHAT, 505, "user", BO, _at(2, 14, -60), "ms"),
+    (SHARED_CHAT, 9002, "assistant", BO, _at(2, 14, -50), "ms"),  # reply 10,000 ms
+    # Bo in a DM set to OPENAI explicitly, quiet in the range.
+    (OLD_CHAT, 506, "user", BO, _at(10, 8), "s"),
+    (OLD_CHAT, 9002, "assistant", BO, _at(10, 8, 1), "s"),
+    # Bo in a basic group set to DEEPSEEK.
+    (GROUP_CHAT, 503, "user", BO, _at(10, 9), "ms"),
+    (GROUP_CHAT, 504, "user", BO, START - timedelta(seconds=60), "ms"),
+    (GROUP_CHAT, 9002, "assistant", BO, START + timedelta(seconds=30), "ms"),  # answers 504: 90,000 ms
+    (GROUP_CHAT, 504, "user", BO, _at(1, 20), "s"),
+    (GROUP_CHAT, 9002, "assistant", BO, _at(1, 20), "s"),  # same second, later row: 0 ms
+    (GROUP_CHAT, 503, "user", BO, _at(-1, 9), "ms"),  # 503 wrote before and after the range only
+]
+
+# (command, user, chat, duration ms, success, moment, unit)
+COMMANDS = [
+    ("/img", 502, SHARED_CHAT, 8000, True, _at(3, 12, 60), "ms"),  # Ada wrote last: GEMINI
+    ("img", 502, SHARED_CHAT, 9000, False, _at(3, 12, 360), "s"),  # Ada: GEMINI
+    ("ticker", 502, SHARED_CHAT, 300, True, _at(1, 9, 30), "ms"),  # Ada: GEMINI
+    ("settings", 502, SHARED_CHAT, 50, True, _at(1, 9, 60), "ms"),  # Ada: GEMINI, needs no tools
+    ("/img", 505, SHARED_CHAT, 7000, True, _at(2, 15), "ms"),  # Bo wrote last: OPENAI
+    ("dex", 504, GROUP_CHAT, 1200, False, _at(1, 20, 5), "s"),  # Bo: DEEPSEEK
+    ("img", 501, OPENAI_CHAT, 6000, True, _at(2, 10, 5), "ms"),  # Ada: OPENAI
+    ("img", 507, SILENT_CHAT, 4000, True, _at(1), "ms"),  # nobody ever wrote there: no pair
+    ("gecko", 502, SHARED_CHAT, 100, True, T0 + timedelta(hours=1), "ms"),  # after the range
+]
+
+# (agent, chat, model, created, updated)
+PREFERENCES = [
+    (ADA, SHARED_CHAT, "GEMINI", _at(30), _at(2, 0, 2)),
+    (ADA, UNUSED_CHAT, "GROK", _at(1), _at(1)),  # set for a chat Ada never wrote in
+    (BO, OLD_CHAT, "OPENAI", _at(12), _at(12)),
+    (BO, GROUP_CHAT, "DEEPSEEK", _at(15), _at(5)),
+]
+
+# (at, actor, action, table, row_key, before, after, reason)
+AUDIT = [
+    (
+        _at(1),
+        "ana",
+        "insert",
+        "model_preferences",
+        (ADA, UNUSED_CHAT),
+        {"model_type": None},
+        {"model_type": "GROK"},
+        "try grok",
+    ),
+    (
+        _at(2),
+        "bob",
+        "update",
+        "model_preferences",
+        (ADA, SHARED_CHAT),
+        {"model_type": "GROK"},
+        {"model_type": "GEMINI"},
+        "cheaper",
+    ),
+    (
+        _at(6),
+        "ana",
+        "delete",
+        "model_preferences",
+        (BO, 106),
+        {"model_type": "GROK"},
+        {"model_type": None},
+        "back",
+    ),
+    (
+        _at(8),
+        "bob",
+        "update",
+        "model_preferences",
+        (BO, GROUP_CHAT),
+        {"model_type": "GEMINI"},
+        {"model_type": "GROK"},
+        "tools",
+    ),
+    (_at(0.5), "ana", "view", "chat_messages", None, None, None, ""),
+    (_at(0.5), "ana", "update", "agents", None, {"name": "A"}, {"name": "Ada"}, "rename"),
+]
+
+
+def _stamp(moment: datetime, unit: str) -> int:
+    return _ms(moment) if unit == "ms" else int(moment.timestamp())
+
+
+def insert_messages(engine: sa.Engine, rows: list[tuple], first_message_id: int = 1) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "insert into chat_messages (message_id, chat_id, user_id, user_first_name, role, content,"
+                " timestamp, agent_id) values (:message_id, :chat_id, :user_id, 'Test', :role, 'hi',"
+                " :timestamp, :agent_id)"
+            ),
+            [
+                {
+                    "message_id": first_message_id + i,
+                    "chat_id": c,
+                    "user_id": u,
+                    "role": r,
+                    "agent_id": a,
+                    "timestamp": _stamp(at, unit),
+                }
+                for i, (c, u, r, a, at, unit) in enumerate(rows)
+            ],
+        )
+
+
+def insert_commands(engine: sa.Engine, rows: list[tuple]) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "insert into command_metrics (command, user_id, chat_id, duration, success, timestamp)"
+                " values (:command, :user_id, :chat_id, :duration, :success, :timestamp)"
+            ),
+            [
+                {
+                    "command": k,
+                    "user_id": u,
+                    "chat_id": c,
+                    "duration": d,
+                    "success": ok,
+                    "timestamp": _stamp(at, unit),
+                }
+                for k, u, c, d, ok, at, unit in rows
+            ],
+        )
+
+
+def _seed(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("insert into agents (id, name, type) values (cast(:id as uuid), :name, 'telegram')"),
+            [{"id": ADA, "name": "Ada"}, {"id": BO, "name": "Bo"}],
+        )
+        conn.execute(
+            sa.text(
+                "insert into model_preferences (agent_id, chat_id, model_type, created_at, updated_at)"
+                " values (:a, :c, :m, :created, :updated)"
+            ),
+            [{"a": a, "c": c, "m": m, "created": cr, "updated": up} for a, c, m, cr, up in PREFERENCES],
+        )
+    insert_messages(engine, MESSAGES)
+    insert_commands(engine, COMMANDS)
+
+
+def _audit(engine: sa.Engine) -> None:
+    def document(value):
+        return None if value is None else json.dumps(value)
+
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "insert into lillo_dash.audit_log"
+                " (at, actor, actor_role, action, table_name, row_key, before, after, reason)"
+                " values (:at, :actor, 'admin', :action, :table_name, cast(:row_key as jsonb),"
+                " cast(:before as jsonb), cast(:after as jsonb), :reason)"
+            ),
+            [
+                {
+                    "at": at,
+                    "actor": actor,
+                    "action": action,
+                    "table_name": table,
+                    "row_key": json.dumps({"agent_id": key[0], "chat_id": key[1]} if key else {"id": 1}),
+                    "before": document(before),
+                    "after": document(after),
+                    "reason": reason,
+                }
+                for at, actor, action, table, key, before, after, reason in AUDIT
+            ],
+        )
+
+
+def build(url: str) -> sa.Engine:
+    engine = admin_engine(url)
+    apply_lillo_schema(engine)
+    _seed(engine)
+    install_dashboard_objects(engine)
+    _audit(engine)
+    rollups.refresh(engine)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def models_db(new_database):
+    engine = build(new_database("models"))
+    yield engine
+    engine.dispose()
+
+
+def run(engine: sa.Engine, name: str, *, rollup: bool = False, **params) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return views.run_view(conn, introspect(conn), name, params, rollup=rollup)
+
+
+def week(**overrides) -> dict:
+    return {"start_ms": _ms(START), "end_ms": _ms(T0), "agent_ids": []} | overrides
+
+
+def records(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
+    return [tuple(None if pd.isna(v) else v for v in row) for row in frame[columns].itertuples(index=False)]
+
+
+# --- model_mix ------------------------------------------------------------------------------------
+
+MIX_COLUMNS = ["agent_id", "model_type", "n_chats", "n_default_chats", "n_active_chats", "n_messages"]
+
+
+@pytest.mark.parametrize("rollup", [False, True])
+def test_mix_counts_pairs_without_a_row_as_default_openai(models_db, rollup):
+    got = run(models_db, "model_mix", rollup=rollup, **week())
+    assert list(got.columns) == MIX_COLUMNS
+    assert records(got, MIX_COLUMNS) == [
+        # Ada's DM has no row (OPENAI by default); her GROK row is for a chat she never wrote in.
+        (ADA, "GEMINI", 1, 0, 1, 6),
+        (ADA, "OPENAI", 1, 1, 1, 4),
+        # Bo: the shared group by default, his DM by choice (quiet in the range); the basic group.
+        (BO, "OPENAI", 2, 1, 1, 2),
+        (BO, "DEEPSEEK", 1, 0, 1, 3),
+    ]
+
+
+@pytest.mark.parametrize("rollup", [False, True])
+def test_mix_of_one_agent_over_all_time(models_db, rollup):
+    got = run(
+        models_db,
+        "model_mix",
+        rollup=rollup,
+        **week(start_ms=0, end_ms=_ms(T0 + timedelta(days=2)), agent_ids=[BO]),
+    )
+    assert records(got, MIX_COLUMNS) == [(BO, "OPENAI", 2, 1, 2, 4), (BO, "DEEPSEEK", 1, 0, 1, 6)]
+
+
+# --- model_comparison -----------------------------------------------------------------------------
+
+COMPARISON_COUNTS = [
+    "model_type",
+    "n_chats",
+    "n_messages",
+    "n_replies",
+    "n_commands",
+    "n_command_failures",
+    "n_people",
+    "n_new_people",
+    "n_returned",
+]
+COMPARISON_FIGURES = [
+    "messages_per_chat",
+    "range_days",
+    "messages_per_chat_per_day",
+    "median_ms",
+    "p90_ms",
+    "command_success_rate",
+    "command_p95_ms",
+    "returning_share",
+]
+# Reply percentiles of OPENAI come from the latency histograms in the rollup variant: within 1%.
+ESTIMATED = {"median_ms", "p90_ms", "command_p95_ms"}
+
+
+def test_comparison_by_hand(models_db):
+    got = run(models_db, "model_comparison", **week())
+    assert records(got, COMPARISON_COUNTS) == [
+        # Ada's DM and Bo's share of the group: 4 + 2 messages; replies 2, 3 and 10 s; commands
+        # /img after Bo's reply and img in Ada's DM; people 501 and 505, of whom 505 is new.
+        ("OPENAI", 2, 6, 3, 2, 0, 2, 1, 0),
+        # Ada in the group: replies 1.5 and 4.5 s; /img, img (failed), ticker, settings; 502 new
+        # and back 45 hours later.
+        ("GEMINI", 1, 6, 2, 4, 1, 1, 1, 1),
+        ("GROK", 0, 0, 0, 0, 0, 0, 0, 0),
+        # Bo's basic group: 90 s (answering a message from before the range) and 0 s; dex failed;
+        # 504 wrote in the range, 503 only before and after it.
+        ("DEEPSEEK", 1, 3, 2, 1, 1, 1, 0, 0),
+    ]
+    figures = got.set_index("model_type")[COMPARISON_FIGURES]
+    expected = {
+        "OPENAI": [3.0, 7.0, 3 / 7, 3000.0, 3000 + 0.8 * 7000, 1.0, 6000 + 0.95 * 1000, 0.0],
+        "GEMINI": [6.0, 7.0, 6 / 7, 3000.0, 1500 + 0.9 * 3000, 0.75, 8000 + 0.85 * 1000, 1.0],
+        "GROK": [None, 7.0, None, None, None, None, None, None],
+        "DEEPSEEK": [3.0, 7.0, 3 / 7, 45_000.0, 81_000.0, 0.0, 1200.0, None],
+    }
+    for model, values in expected.items():
+        row = [None if pd.isna(v) else v for v in figures.loc[model]]
+        assert row == pytest.approx(values, nan_ok=True), model
+
+
+def test_comparison_over_all_time_spans_the_data(models_db):
+    got = run(models_db, "model_comparison", **week(start_ms=0, end_ms=_ms(T0 + timedelta(days=2))))
+    # From Ada's first message (20 days before T0, 10:00) to 503's last (a day after T0, 09:00).
+    days = (timedelta(days=21) - timedelta(hours=1)) / timedelta(days=1)
+    assert got["range_days"].tolist() == pytest.approx([days] * 4)
+    openai = got.set_index("model_type").loc["OPENAI"]
+    # Ada's DM (7 messages with the one at T0), Bo's share of the group (2) and his old DM (2).
+    assert (openai["n_chats"], openai["n_messages"]) == (3, 11)
+    assert openai["messages_per_chat_per_day"] == pytest.approx(11 / 3 / days)
+
+
+def test_comparison_of_one_agent(models_db):
+    got = run(models_db, "model_comparison", **week(agent_ids=[ADA])).set_index("model_type")
+    assert got["n_chats"].tolist() == [1, 1, 0, 0]
+    assert got.loc["OPENAI", "n_commands"] == 1  # Bo's /img is not Ada's
+    assert got.loc["OPENAI", "n_replies"] == 2
+
+
+# --- model_misconfigurations ----------------------------------------------------------------------
+
+MISCONFIG_COLUMNS = ["agent_id", "chat_id", "command", "n_calls", "n_failures", "last_ms"]
+
+
+@pytest.mark.parametrize("rollup", [False, True])
+def test_function_calling_commands_in_gemini_pairs(models_db, rollup):
+    got = run(models_db, "model_misconfigurations", rollup=rollup, **week())
+    assert list(got.columns) == MISCONFIG_COLUMNS
+    assert records(got, MISCONFIG_COLUMNS) == [
+        # '/img' and 'img' are one command; Bo's /img in the same chat is his (OPENAI), settings
+        # needs no tools, gecko came after the range, dex ran in a DEEPSEEK chat.
+        (ADA, SHARED_CHAT, "img", 2, 1, int(_at(3, 12, 360).timestamp()) * 1000),
+        (ADA, SHARED_CHAT, "ticker", 1, 0, _ms(_at(1, 9, 30))),
+    ]
+    assert run(models_db, "model_misconfigurations", rollup=rollup, **week(agent_ids=[BO])).empty
+
+
+# --- model_changes --------------------------------------------------------------------------------
+
+CHANGE_COLUMNS = ["agent_id", "chat_id", "model_before", "model_after", "source", "actor", "reason"]
+
+
+def test_changes_from_the_audit_log_and_updated_at(models_db):
+    got = run(models_db, "model_changes", agent_ids=[], limit=10)
+    assert list(got.columns) == ["agent_id", "chat_id", "changed_at", *CHANGE_COLUMNS[2:]]
+    assert records(got, CHANGE_COLUMNS) == [
+        (ADA, UNUSED_CHAT, "OPENAI", "GROK", "audit", "ana", "try grok"),  # an insert: from the default
+        # The group's updated_at is 2 s after this audit row: one change, shown once.
+        (ADA, SHARED_CHAT, "GROK", "GEMINI", "audit", "bob", "cheaper"),
+        (BO, GROUP_CHAT, None, "DEEPSEEK", "updated_at", None, None),  # made outside the dashboard
+        (BO, 106, "GROK", "OPENAI", "audit", "ana", "back"),  # a delete: back to the default
+        (BO, GROUP_CHAT, "GEMINI", "GROK", "audit", "bob", "tools"),
+    ]
+    assert [pd.Timestamp(t) for t in got["changed_at"]] == [
+        pd.Timestamp(t) for t in (_at(1), _at(2), _at(5), _at(6), _at(8))
+    ]
+
+
+def test_changes_of_one_agent_and_the_limit(models_db):
+    assert run(models_db, "model_changes", agent_ids=[BO], limit=2)["chat_id"].tolist() == [GROUP_CHAT, 106]
+    assert run(models_db, "model_changes", agent_ids=[], limit=1)["model_after"].tolist() == ["GROK"]
+
+
+def test_changes_need_the_audit_log(new_database):
+    """Without the dashboard's install there is no audit log: the page gets a notice, not a traceback."""
+    engine = admin_engine(new_database("models_bare"))
+    try:
+        apply_lillo_schema(engine)
+        with pytest.raises(views.MissingSchema, match=r"lillo_dash\.audit_log"):
+            run(engine, "model_changes", agent_ids=[], limit=10)
+    finally:
+        engine.dispose()
+
+
+# --- model_change_effect --------------------------------------------------------------------------
+
+EFFECT_COUNTS = ["period", "n_messages", "n_replies", "n_commands", "n_command_failures", "n_people"]
+
+
+def test_before_and_after_a_change(models_db):
+    changed = _at(2)
+    got = run(
+        models_db,
+        "model_change_effect",
+        agent_id=ADA,
+        chat_id=SHARED_CHAT,
+        changed_at_ms=_ms(changed),
+        window_days=2,
+    )
+    assert records(got, EFFECT_COUNTS) == [
+        ("before", 5, 2, 2, 1, 1),  # the afternoon of day 3: two replies, /img and img (failed)
+        ("after", 1, 0, 2, 0, 1),  # 502's return; ticker and settings (Bo's /img is not Ada's)
+    ]
+    before, after = got.to_dict("records")
+    assert (before["period_start_ms"], before["period_end_ms"]) == (_ms(changed) - 2 * DAY_MS, _ms(changed))
+    assert (after["period_start_ms"], after["period_end_ms"]) == (_ms(changed), _ms(changed) + 2 * DAY_MS)
+    assert pd.Timestamp(after["period_start"]) == pd.Timestamp(changed)
+    assert [
+        before["n_days"],
+        before["messages_per_day"],
+        before["median_ms"],
+        before["p90_ms"],
+    ] == pytest.approx([2.0, 2.5, 3000.0, 4200.0])
+    assert [before["command_success_rate"], before["command_p95_ms"]] == pytest.approx(
+        [0.5, 8000 + 0.95 * 1000]
+    )
+    assert [
+        after["messages_per_day"],
+        after["command_success_rate"],
+        after["command_p95_ms"],
+    ] == pytest.approx([0.5, 1.0, 50 + 0.95 * 250])
+    assert pd.isna(after["median_ms"])
+
+
+def test_an_after_period_reaching_into_the_future_counts_its_past_days(models_db):
+    changed = datetime.now(UTC) - timedelta(days=1)
+    got = run(
+        models_db,
+        "model_change_effect",
+        agent_id=ADA,
+        chat_id=OPENAI_CHAT,
+        changed_at_ms=_ms(changed),
+        window_days=7,
+    )
+    assert got["n_days"].tolist() == pytest.approx([7.0, 1.0], abs=0.01)
+    assert got["n_messages"].tolist() == [0, 0]
+
+
+# --- Rollup variants --------------------------------------------------------------------------------
+
+RANGES = {
+    # Ends before 503's last message: 503 spans the range and is looked up.
+    "week": (START, T0),
+    # Ends after every message.
+    "open week": (START, T0 + timedelta(days=2)),
+    "all time": (datetime(1970, 1, 1, tzinfo=UTC), T0 + timedelta(days=2)),
+    # Hour pieces at both ends, no whole day.
+    "off midnight": (_at(3, 5), _at(2, 5)),
+}
+AGENT_SETS = [[], [ADA], [BO, "no-such-agent"]]
+
+
+def _floats(values: list) -> list[float]:
+    return [float("nan") if v is None else float(v) for v in values]
+
+
+def assert_variants_agree(engine: sa.Engine) -> None:
+    for range_name, (start, end) in RANGES.items():
+        for agent_ids in AGENT_SETS:
+            params = {"start_ms": _ms(start), "end_ms": _ms(end), "agent_ids": agent_ids}
+            for name in ("model_mix", "model_comparison", "model_misconfigurations"):
+                raw = run(engine, name, **params)
+                rolled = run(engine, name, rollup=True, **params)
+                where = f"{name}, {range_name}, {agent_ids}"
+                assert list(rolled.columns) == list(raw.columns), where
+                for column in raw.columns:
+                    got = rolled[column].tolist()
+                    want = raw[column].tolist()
+                    if pd.api.types.is_float_dtype(raw[column]) or column in ESTIMATED:
+                        tolerance = 0.01 if column in ESTIMATED else 1e-9
+                        assert _floats(got) == pytest.approx(_floats(want), rel=tolerance, nan_ok=True), (
+                            f"{where}: {column}"
+                        )
+                    else:
+                        assert got == want, f"{where}: {column}"
+
+
+def test_rollup_variants_equal_the_raw_views(models_db):
+    assert_variants_agree(models_db)
+
+
+def test_rollup_variants_with_new_rows_and_a_changed_preference(new_database):
+    engine = build(new_database("models_new"))
+    try:
+        # New rows above the watermarks: a reply and a command in the GEMINI pair, a new GEMINI
+        # pair with a command, a late user message in Ada's DM (seconds), 506 back in Bo's quiet DM,
+        # and a command in Bo's group.
+        insert_messages(
+            engine,
+            [
+                (SHARED_CHAT, 502, "user", ADA, _at(1, 11), "ms"),
+                (SHARED_CHAT, 9001, "assistant", ADA, _at(1, 11, 7), "ms"),
+                (109, 508, "user", ADA, _at(2, 8), "ms"),
+                (109, 9001, "assistant", ADA, _at(2, 8, 1), "ms"),
+                (OPENAI_CHAT, 501, "user", ADA, _at(2, 10, 1), "s"),
+                (OLD_CHAT, 506, "user", BO, _at(1, 7), "ms"),  # 506 is back, not new
+            ],
+            first_message_id=1000,
+        )
+        insert_commands(
+            engine,
+            [
+                ("/ticker", 508, 109, 700, False, _at(2, 8, 2), "ms"),
+                ("gecko", 502, SHARED_CHAT, 200, False, _at(1, 11, 10), "ms"),
+                ("dex", 503, GROUP_CHAT, 90, True, _at(3), "ms"),
+            ],
+        )
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "insert into model_preferences (agent_id, chat_id, model_type) values (:a, 109, 'GEMINI')"
+                ),
+                {"a": ADA},
+            )
+        assert_variants_agree(engine)
+        gemini = run(engine, "model_comparison", rollup=True, **week()).set_index("model_type").loc["GEMINI"]
+        assert (gemini["n_chats"], gemini["n_messages"], gemini["n_replies"], gemini["n_commands"]) == (
+            2,
+            10,
+            4,
+            6,
+        )
+        misconfigured = run(engine, "model_misconfigurations", rollup=True, **week())
+        assert records(misconfigured, ["chat_id", "command", "n_calls", "n_failures"]) == [
+            (SHARED_CHAT, "img", 2, 1),
+            (SHARED_CHAT, "gecko", 1, 1),  # above the rollup's watermark
+            (109, "ticker", 1, 1),  # a pair set to GEMINI since the last refresh
+            (SHARED_CHAT, "ticker", 1, 0),
+        ]
+        # A preference changed since the last refresh counts at once: Ada's DM moves to GROK.
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "insert into model_preferences (agent_id, chat_id, model_type) values (:a, :c, 'GROK')"
+                ),
+                {"a": ADA, "c": OPENAI_CHAT},
+            )
+        assert_variants_agree(engine)
+        grok = run(engine, "model_comparison", rollup=True, **week()).set_index("model_type").loc["GROK"]
+        assert (grok["n_chats"], grok["n_messages"], grok["n_commands"]) == (1, 5, 1)
+        rollups.refresh(engine)
+        assert_variants_agree(engine)
+    finally:
+        engine.dispose()
+
+
+def filed_rows(engine: sa.Engine) -> dict[str, list[tuple]]:
+    with engine.connect() as conn:
+        return {
+            table: conn.execute(sa.text(f"select * from lillo_dash.{table} order by 1, 2")).all()
+            for table in ("model_pairs", "model_pair_replies", "model_pair_commands")
+        }
+
+
+def test_refresh_files_pairs_set_to_another_model_and_drops_those_set_back(new_database):
+    engine = build(new_database("models_filing"))
+    try:
+        assert [tuple(r) for r in filed_rows(engine)["model_pairs"]] == [
+            (GROUP_CHAT, BO),
+            (SHARED_CHAT, ADA),
+        ]  # GROK's pair has no messages; OPENAI rows are not filed
+        # Ada's group back to the default, Bo's share of it to GROK, a late reply in the group
+        # (seconds) and a command after it.
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("delete from model_preferences where agent_id = :a and chat_id = :c"),
+                {"a": ADA, "c": SHARED_CHAT},
+            )
+            conn.execute(
+                sa.text(
+                    "insert into model_preferences (agent_id, chat_id, model_type) values (:a, :c, 'GROK')"
+                ),
+                {"a": BO, "c": SHARED_CHAT},
+            )
+        insert_messages(
+            engine, [(GROUP_CHAT, 9002, "assistant", BO, _at(10, 9, 20), "s")], first_message_id=2000
+        )
+        insert_commands(engine, [("img", 503, GROUP_CHAT, 2500, True, _at(10, 9, 30), "ms")])
+        assert_variants_agree(engine)
+        rollups.refresh(engine)
+        incremental = filed_rows(engine)
+        assert [tuple(r) for r in incremental["model_pairs"]] == [(GROUP_CHAT, BO), (SHARED_CHAT, BO)]
+        # 503's first message is answered 20 s later; Bo's 10 s reply in the shared group is filed.
+        assert {(r.chat_id, r.latency_ms) for r in incremental["model_pair_replies"]} >= {
+            (GROUP_CHAT, 20_000),
+            (SHARED_CHAT, 10_000),
+        }
+        assert not [r for r in incremental["model_pair_commands"] if r.agent_id == ADA]
+        assert_variants_agree(engine)
+        rollups.refresh(engine, full=True)
+        assert filed_rows(engine) == incremental
+    finally:
+        engine.dispose()
+
+
+def test_a_database_without_commands_is_built_once(new_database):
+    from dashboard import rollups_models
+
+    engine = admin_engine(new_database("models_no_commands"))
+    try:
+        apply_lillo_schema(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "insert into model_preferences (agent_id, chat_id, model_type) values (:a, :c, 'GEMINI')"
+                ),
+                {"a": ADA, "c": OPENAI_CHAT},
+            )
+        insert_messages(engine, MESSAGES[:4])
+        install_dashboard_objects(engine)
+        rollups.refresh(engine)
+        with engine.begin() as conn:
+            assert rollups_models.refresh(conn) is False  # an empty command_metrics is not "not built yet"
+        assert [tuple(r) for r in filed_rows(engine)["model_pairs"]] == [(OPENAI_CHAT, ADA)]
+        assert [r.latency_ms for r in filed_rows(engine)["model_pair_replies"]] == [5_000, 2_000]
+    finally:
+        engine.dispose()
