@@ -142,11 +142,9 @@ else:
         else:
             ui.table(
                 frame.assign(
-                    agent_name=[names.get(a, a) for a in frame["agent_id"]],
+                    agent_name=frame["agent_name"].fillna(frame["agent_id"]),  # no agents row: its id
                     link=[f"/conversations?chat={int(c)}" for c in frame["chat_id"]],
-                    last_active_at=pd.to_datetime(frame["last_active_ms"], unit="ms", utc=True).dt.tz_convert(
-                        filters.tz
-                    ),
+                    last_active_at=model_figures.local_time(frame["last_active_ms"], filters.tz),
                 ),
                 TARGET_COLUMNS,
             )

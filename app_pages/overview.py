@@ -4,7 +4,7 @@ the busiest chats and every agent."""
 import streamlit as st
 
 from dashboard import charts, ui
-from dashboard.drill import Drill
+from dashboard.drill import Drill, clicked_agent
 from dashboard.filter_bar import current
 
 MESSAGE_TILES = [
@@ -60,7 +60,7 @@ with left:
         drill=Drill(
             "app_pages/conversations.py",
             filters,
-            agent_from_point=True,
+            extra=clicked_agent,
             help="Click a bar to open that agent's chats of that period.",
         ),
     )

@@ -10,6 +10,7 @@ import pandas as pd
 
 # agents.id is a uuid and chat_messages.agent_id a varchar(255): nothing longer is an agent.
 MAX_AGENT_ID_LENGTH = 255
+# The models a chat can run on, in the order Lillo documents them; OPENAI is the default.
 MODELS = ("OPENAI", "GEMINI", "GROK", "DEEPSEEK")
 
 

@@ -4,7 +4,7 @@ A time chart's x value is the start of a bucket in the filters' time zone. `buck
 into the global filters of that bucket alone (a custom range over the bucket's days, one bucket
 finer), so the target page — a chat list, the commands tables — shows exactly that period.
 `Drill` says which page to open and which of the point's values (its `customdata`, e.g. the
-agent of a stacked bar) narrow it further; `ui.chart_block` does the navigating.
+agent of a stacked bar: `clicked_agent`) narrow it further; `ui.chart_block` does the navigating.
 """
 
 from __future__ import annotations
@@ -30,9 +30,7 @@ def bucket_days(bucket_start: object, bucket: str) -> tuple[date, date]:
     return first, first  # a day, or the day an hour belongs to
 
 
-def bucket_query(
-    filters: Filters, bucket_start: object, *, agent_ids: list[str] | None = None
-) -> dict[str, str | list[str]]:
+def bucket_query(filters: Filters, bucket_start: object) -> dict[str, str | list[str]]:
     """The global filters narrowed to one bucket of a chart drawn with `filters`."""
     first, last = bucket_days(bucket_start, filters.bucket)
     finer = FINER[filters.bucket]
@@ -45,9 +43,8 @@ def bucket_query(
         "bucket": finer,
         "tz": filters.tz,
     }
-    agents = list(filters.agent_ids) if agent_ids is None else agent_ids
-    if agents:
-        query["agent"] = agents
+    if filters.agent_ids:
+        query["agent"] = list(filters.agent_ids)
     return query
 
 
@@ -67,8 +64,7 @@ class Drill:
 
     page: str
     filters: Filters
-    extra: Callable[[Mapping], Mapping[str, str]] | None = None
-    agent_from_point: bool = False
+    extra: Callable[[Mapping], Mapping[str, str | list[str]]] | None = None
     help: str = "Click a bar to list what is behind it."
 
     def target(self, point: Mapping) -> tuple[str, dict[str, str | list[str]]] | None:
@@ -76,9 +72,7 @@ class Drill:
         if x in (None, ""):
             return None
         try:
-            custom = _customdata(point)
-            agent_ids = [str(custom[0])] if self.agent_from_point and custom else None
-            query = bucket_query(self.filters, x, agent_ids=agent_ids)
+            query = bucket_query(self.filters, x)
         except (ValueError, TypeError):
             return None
         if self.extra is not None:
@@ -91,6 +85,12 @@ def _customdata(point: Mapping) -> list:
     if custom is None:
         return []
     return list(custom) if isinstance(custom, list | tuple) else [custom]
+
+
+def clicked_agent(point: Mapping) -> dict[str, list[str]]:
+    """`extra` for charts whose points carry their agent id: the target shows that agent only."""
+    agent_id = point_value(point)
+    return {"agent": [agent_id]} if agent_id else {}
 
 
 def point_value(point: Mapping, index: int = 0) -> str | None:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard import views
-
-MODELS = ("OPENAI", "GEMINI", "GROK", "DEEPSEEK")
-DEFAULT_MODEL = "OPENAI"
+from dashboard.agent_usage import MODELS
 
 
 def agent_names() -> dict[str, str]:
@@ -87,7 +85,8 @@ def whole_ms(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{c: frame[c].astype("Float64").round() for c in durations})
 
 
-def _local(ms: pd.Series, tz: str) -> pd.Series:
+def local_time(ms: pd.Series, tz: str) -> pd.Series:
+    """Epoch milliseconds as times in `tz`."""
     return pd.to_datetime(ms, unit="ms", utc=True).dt.tz_convert(tz)
 
 
@@ -97,7 +96,7 @@ def linked_misconfigurations(frame: pd.DataFrame, names: dict[str, str], tz: str
     return frame.assign(
         link=[f"/conversations?chat={int(c)}" for c in frame["chat_id"]],
         agent_name=[names.get(str(a), str(a)) for a in frame["agent_id"]],
-        last_at=_local(frame["last_ms"], tz),
+        last_at=local_time(frame["last_ms"], tz),
     )
 
 

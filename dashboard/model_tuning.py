@@ -30,12 +30,13 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard import views
+from dashboard.agent_usage import MODELS
 from dashboard.filters import Filters
 from dashboard.row_change import InvalidInput, RowChange, StaleEdit, run_statement
 
 TABLE = "model_preferences"
 TARGETS_VIEW = "model_targets"
-MODEL_TYPES = ("OPENAI", "GEMINI", "GROK", "DEEPSEEK")
+MODEL_TYPES = MODELS
 DEFAULT_MODEL = "OPENAI"
 DEFAULT = "default"
 CURRENT_MODEL_CHOICES = ("all", DEFAULT, *MODEL_TYPES)

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from dashboard.drill import Drill, bucket_days, bucket_query, first_point, point_value
+from dashboard.drill import Drill, bucket_days, bucket_query, clicked_agent, first_point, point_value
 from dashboard.filters import parse_filters
 
 NOW = datetime(2026, 11, 26, 23, 10, tzinfo=UTC)
@@ -56,7 +56,7 @@ def test_a_day_bar_opens_that_day_by_hour_and_a_month_bar_by_day():
 
 
 def test_the_clicked_agent_replaces_the_filter_and_extras_are_added():
-    drill = Drill("app_pages/conversations.py", filters(agent=["a1"]), agent_from_point=True)
+    drill = Drill("app_pages/conversations.py", filters(agent=["a1"]), extra=clicked_agent)
     page, query = drill.target({"x": "2026-11-20", "customdata": ["a2"]})
     assert page == "app_pages/conversations.py" and query["agent"] == ["a2"]
     by_command = Drill(
