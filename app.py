@@ -20,6 +20,8 @@ if not database.ok:
     st.caption("Fix the setting or start the database, then reload this page; nothing else is needed.")
     signin.sign_out_control(user)
     st.stop()
+# Where the database stops answering later, the page says so once, here at the top.
+ui.database_notice_slot()
 
 PAGES = [
     st.Page(
@@ -36,6 +38,7 @@ PAGES = [
     st.Page("app_pages/commands.py", title="Commands", icon=":material/terminal:", url_path="commands"),
     st.Page("app_pages/agents.py", title="Agents", icon=":material/smart_toy:", url_path="agents"),
     st.Page("app_pages/models.py", title="Models", icon=":material/model_training:", url_path="models"),
+    st.Page("app_pages/content.py", title="Content", icon=":material/photo_library:", url_path="content"),
 ]
 ADMIN_PAGES = [
     st.Page("app_pages/settings.py", title="Agent settings", icon=":material/tune:", url_path="settings"),

@@ -28,8 +28,11 @@ st.caption(f"{filters.describe()} · times in {filters.tz}. Entries cannot be ch
 
 try:
     facets = views.fetch("audit_facets").frame
-except views.ViewUnavailable as notice:
+except views.MissingSchema as notice:
     st.info(f"{notice} An admin can run `python -m dashboard install` to create the audit log.")
+    st.stop()
+except views.ViewUnavailable as notice:
+    st.warning(str(notice), icon=":material/warning:")
     st.stop()
 
 left, right = st.columns(2)

@@ -25,6 +25,8 @@ from dashboard.drill import Drill
 from dashboard.filter_bar import current
 
 VIEWED_KEY = "_conversations_viewed_chats"
+# A message longer than this (Lillo stores what it got, up to megabytes) is cut on screen.
+LONGEST_SHOWN = 10_000
 
 user = signin.require_user()
 filters = current()
@@ -184,6 +186,8 @@ with controls[1]:
 key = privacy.deployment_key(config.cookie_key)
 
 cursor = transcript.parse_cursor(st.query_params.get("before"))
+if problem := transcript.cursor_problem(st.query_params.get("before")):
+    st.info(ui.plain(problem), icon=":material/info:")
 params = {
     "chat_id": chat_id,
     "agent_ids": chosen_agents,
@@ -254,7 +258,13 @@ for kind_of, row in transcript.interleaved(page, commands):
                         target = transcript.Cursor(int(row["reply_sent_ms"]), int(row["reply_row_id"]))
                         st.query_params["before"] = target.to_query()
                         st.rerun()
-        st.text(row["content"])
+        content = row["content"] or ""
+        st.text(content[:LONGEST_SHOWN])
+        if len(content) > LONGEST_SHOWN:
+            st.caption(
+                f"… {len(content) - LONGEST_SHOWN:,} more characters: the transcript's CSV export holds "
+                "the whole message."
+            )
 
 st.caption(f"Showing {len(page)} messages and {len(commands)} commands, oldest first.")
 export.download_button(

@@ -37,26 +37,15 @@ LISTED = 500  # longer lists over short ranges cost seconds; narrow the filter i
 PREVIEW_KEY = "_model_preview"
 DONE_KEY = "_model_tuning_done"
 UNDO_KEY = "_model_tuning_undo"
-# Views whose rows a model change alters.
-AFFECTED_VIEWS = (
-    "model_targets",
-    "model_mix",
-    "model_comparison",
-    "model_changes",
-    "model_misconfigurations",
-    "agent_model_mix",
-    "audit_log",
-    "audit_facets",
-)
 
 
 def _make_preview(choice, make) -> None:
     """Keep the preview `make(engine)` builds for `choice`, or show why there is none."""
     try:
         st.session_state[PREVIEW_KEY] = (choice, make(runtime.database().reader))
-    except store.InvalidInput as invalid:
+    except store.WriteRefused as refused:
         st.session_state.pop(PREVIEW_KEY, None)
-        st.error(str(invalid), icon=":material/error:")
+        st.error(str(refused), icon=":material/error:")
 
 
 def _show_preview(preview: model_tuning.Preview, to: str) -> None:
@@ -82,8 +71,7 @@ def _show_preview(preview: model_tuning.Preview, to: str) -> None:
     except store.WriteRefused as refused:
         st.error(str(refused), icon=":material/block:")
         return
-    for name in AFFECTED_VIEWS:
-        views.refresh(name)
+    views.refresh_reading("model_preferences", "lillo_dash.audit_log")
     st.session_state.pop(PREVIEW_KEY, None)
     st.session_state[UNDO_KEY] = preview.changes
     st.session_state[DONE_KEY] = f"Changed {n:,} pair(s); each has its row in the audit log."

@@ -1,10 +1,11 @@
 """People: everyone who wrote to the agents — messages, chats, agents talked to, first and last
-seen, linked wallet — and a person's page (/people?person=<id>) with their chats. Names,
-usernames and wallets are pseudonymised unless an admin turns that off, in exports too."""
+seen, linked wallet — then the token holders (balances, verification, whether they chat), and a
+person's page (/people?person=<id>) with their chats. Names, usernames and wallets are
+pseudonymised unless an admin turns that off, in exports too."""
 
 import streamlit as st
 
-from dashboard import chat_list, export, privacy, signin, ui, views
+from dashboard import chat_list, export, privacy, signin, token_holders, ui, views
 from dashboard.config import load_settings
 from dashboard.filter_bar import current
 
@@ -94,6 +95,7 @@ if person is None:
             transform=_transform(),
         )
     ui.data_age_footer(result)
+    token_holders.section(pseudonymised=pseudonymised, key=key, tz=filters.tz)
     st.stop()
 
 try:

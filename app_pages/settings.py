@@ -125,9 +125,7 @@ def _confirm(change: store.RowChange) -> None:
         except store.WriteRefused as refused:
             st.error(str(refused), icon=":material/block:")
         else:
-            views.refresh("agent_settings")
-            views.refresh("audit_log")
-            views.refresh("audit_facets")
+            views.refresh_reading("agents", "lillo_dash.audit_log")
             st.session_state[TOAST_KEY] = f"Saved {change.after['name']}."
             st.rerun()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -10,6 +12,12 @@ FONT = "Inter, -apple-system, Segoe UI, Roboto, sans-serif"
 PALETTE = px.colors.qualitative.Safe
 FAILURE_COLOR = "#d62728"
 SUCCESS_COLOR = "#4c78a8"
+
+
+def inert(values: pd.Series) -> pd.Series:
+    """Names from the data as plotly should show them: its labels, legends and hover texts read a
+    little HTML (<a href>, <b>, <br>), so a name is escaped to show as it was typed."""
+    return values.map(lambda v: v if pd.isna(v) else html.escape(str(v), quote=False))
 
 
 def _themed(figure: go.Figure, *, x_title: str, y_title: str) -> go.Figure:
@@ -33,7 +41,7 @@ def time_axis_title(bucket: str, tz: str) -> str:
 def messages_per_bucket(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
     """Stacked bars: messages per time bucket, one colour per agent."""
     figure = px.bar(
-        frame,
+        frame.assign(agent_name=inert(frame["agent_name"])),
         x="bucket_start",
         y="n_messages",
         color="agent_name",
@@ -103,7 +111,7 @@ def chat_sizes(frame: pd.DataFrame) -> go.Figure:
 
 def reply_latency(frame: pd.DataFrame) -> go.Figure:
     """Median and p90 reply latency per agent (view reply_latency), in seconds, slowest p90 on top."""
-    ordered = frame.sort_values("p90_ms")
+    ordered = frame.sort_values("p90_ms").assign(agent_name=lambda f: inert(f["agent_name"]))
     figure = go.Figure()
     for column, label, color in (("median_ms", "median", SUCCESS_COLOR), ("p90_ms", "p90", PALETTE[1])):
         figure.add_bar(
@@ -173,7 +181,7 @@ def agent_share(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
     """Each agent's share of all messages per bucket (from messages_per_bucket), stacked to 100%."""
     totals = frame.groupby(["bucket_start", "agent_id", "agent_name"], as_index=False)["n_messages"].sum()
     figure = px.area(
-        totals,
+        totals.assign(agent_name=inert(totals["agent_name"])),
         x="bucket_start",
         y="n_messages",
         color="agent_name",
@@ -202,13 +210,13 @@ def with_change_markers(figure: go.Figure, changes: pd.DataFrame) -> go.Figure:
 def command_trend(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
     """Stacked bars: command calls per bucket, one colour per command (view command_trend)."""
     figure = px.bar(
-        frame,
+        frame.assign(command_label=inert(frame["command"])),
         x="bucket_start",
         y="n_calls",
-        color="command",
+        color="command_label",
         custom_data=["command"],  # what a click drills down to
         color_discrete_sequence=PALETTE,
-        labels={"bucket_start": time_axis_title(bucket, tz), "n_calls": "Calls", "command": "Command"},
+        labels={"bucket_start": time_axis_title(bucket, tz), "n_calls": "Calls", "command_label": "Command"},
     )
     figure.update_layout(barmode="stack")
     return _themed(figure, x_title=time_axis_title(bucket, tz), y_title="Calls")

@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard import export, ui, views
 from dashboard.config import load_settings
 from dashboard.filters import Filters
+from dashboard.transcript import shown
 
 PAGE_SIZE = 25
 KINDS = {"all": "All chats", "private": "Private", "group": "Groups"}
@@ -99,7 +100,7 @@ def parse_participant(text: str | None) -> tuple[int | None, str | None]:
         return None, None
     value = _whole_number(text, 0, 2**63 - 1)
     if value is None:
-        return None, f"“{text.strip()[:40]}” is not a Telegram user id (a whole number like 123456789)."
+        return None, f"“{shown(text.strip())}” is not a Telegram user id (a whole number like 123456789)."
     return value, None
 
 
@@ -113,19 +114,19 @@ def parse_query(query: Mapping[str, str]) -> tuple[ChatListQuery, list[str]]:
         if kind in KINDS:
             parsed = replace(parsed, kind=kind)
         else:
-            notices.append(f"Unknown chat kind “{kind[:40]}”: showing all chats.")
+            notices.append(f"Unknown chat kind “{shown(kind)}”: showing all chats.")
     sort = query.get("sort")
     if sort:
         if sort in SORTS:
             parsed = replace(parsed, sort=sort)
         else:
-            notices.append(f"Unknown order “{sort[:40]}”: sorted by most messages.")
+            notices.append(f"Unknown order “{shown(sort)}”: sorted by most messages.")
     minimum = query.get("min")
     if minimum:
         value = _whole_number(minimum, 1, MAX_MIN_MESSAGES)
         if value is None:
             notices.append(
-                f"“{minimum[:40]}” is not a usable minimum size (a whole number from 1 to "
+                f"“{shown(minimum)}” is not a usable minimum size (a whole number from 1 to "
                 f"{MAX_MIN_MESSAGES:,}): showing chats of any size."
             )
         else:

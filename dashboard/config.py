@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"
@@ -57,13 +58,21 @@ def _int_setting(name: str, raw: str | int, minimum: int) -> int:
     return value
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    # `localtime` is the machine's own zone file, which PostgreSQL does not accept.
+    return frozenset(available_timezones() - {"localtime"})
+
+
+def known_timezone(name: str) -> bool:
+    """Whether `name` is an IANA zone both Python and PostgreSQL know. Anything else (a path, a
+    directory, a 100 kB string) never reaches the file system."""
+    return name in _zone_names()
+
+
 def validate_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"DASHBOARD_TZ {name!r} is not a known time zone (try UTC or Europe/Berlin)"
-        ) from None
+    if not known_timezone(name):
+        raise ConfigError(f"DASHBOARD_TZ {name[:60]!r} is not a known time zone (try UTC or Europe/Berlin)")
     return name
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import psycopg
 import sqlalchemy as sa
 from psycopg import sql as psql
 from sqlalchemy import event
@@ -21,12 +22,30 @@ log = logging.getLogger(__name__)
 
 POOL_SIZE = 5
 POOL_OVERFLOW = 5
-POOL_TIMEOUT_S = 10
+# How long a session waits for a free connection before it is told the dashboard is busy.
+POOL_TIMEOUT_S = 5
 CONNECT_TIMEOUT_S = 5
 
 
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached or refuses us; the message names the host and the reason."""
+
+
+# Server states that mean "not now" rather than "not this statement": shutting down, starting up,
+# out of connection slots.
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached or dropped the connection, so the same
+    request may well work once it is back — as opposed to a problem with the statement itself."""
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    orig = getattr(error, "orig", None)
+    if not isinstance(orig, psycopg.OperationalError):
+        return False
+    # psycopg's own connection failures carry no SQLSTATE; class 08 is the server's "connection exception".
+    return orig.sqlstate is None or orig.sqlstate.startswith("08") or orig.sqlstate in _UNAVAILABLE_SQLSTATES
 
 
 def normalise_url(url: str) -> str:

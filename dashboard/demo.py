@@ -1080,6 +1080,8 @@ def post_rows(world: World, clock: Clock, seed: int) -> Rows:
     image = np.where(
         is_art | ((kind == 0) & (rng.random(n) < 0.25)), IMAGES[rng.integers(0, len(IMAGES), n)], None
     )
+    # The newest posts include image values the bot wrote at times, which pages must refuse.
+    image[-3:] = ["img/missing.png", "javascript:alert(1)", "https://httpbin.org/status/404"]
     location = np.where(
         rng.random(n) < 0.6, None, np.array(LOCATIONS, dtype=object)[rng.integers(0, len(LOCATIONS), n)]
     )
@@ -1119,7 +1121,13 @@ def post_rows(world: World, clock: Clock, seed: int) -> Rows:
     return Rows(columns, values)
 
 
-BAD_IMAGE_URLS = ["", "img/missing.png", "javascript:alert(1)", "https://httpbin.org/status/404"]
+BAD_IMAGE_URLS = [
+    "",
+    "img/missing.png",
+    "javascript:alert(1)",
+    "https://httpbin.org/status/404",
+    "data:image/png;base64," + "A" * 100_000,  # 100 KB: refused as too large to show
+]
 
 
 def illustration_rows(world: World, clock: Clock, seed: int) -> Rows:

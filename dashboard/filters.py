@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from dashboard.config import known_timezone
 
 PRESETS: dict[str, timedelta | None] = {
     "24h": timedelta(hours=24),
@@ -42,6 +44,12 @@ TIMEZONES = (
 )
 # Hour buckets over long ranges make unreadable charts and heavy queries.
 MAX_HOUR_BUCKET_RANGE = timedelta(days=31)
+# Custom ranges stay within these days: Lillo's epochs start in 1970, and pandas cannot hold
+# moments past 2262.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+# agents.id is a uuid and chat_messages.agent_id a varchar(255); PostgreSQL text holds no NUL.
+MAX_AGENT_ID_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -129,12 +137,24 @@ def _parse_date(text: str | None, label: str, notices: list[str]) -> date | None
     if text is None:
         return None
     try:
-        return date.fromisoformat(text.strip()[:10])
+        day = date.fromisoformat(text.strip()[:10])
     except ValueError:
         notices.append(
             f"The {label} date {text[:40]!r} in the link is not a date (YYYY-MM-DD); it was ignored."
         )
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        moved = min(max(day, FIRST_DAY), LAST_DAY)
+        notices.append(
+            f"The {label} date {day} is outside the dates the dashboard shows ({FIRST_DAY} to "
+            f"{LAST_DAY}); {moved} was used."
+        )
+        return moved
+    return day
+
+
+def _usable_agent_id(agent_id: str) -> bool:
+    return len(agent_id) <= MAX_AGENT_ID_LENGTH and agent_id.isprintable()
 
 
 def _default_bucket(preset: str) -> str:
@@ -156,11 +176,10 @@ def parse_filters(
     notices: list[str] = []
 
     tz = _first(query, "tz") or default_tz
-    try:
-        tzinfo = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not known_timezone(tz):
         notices.append(f"Unknown time zone {tz[:40]!r}; showing {default_tz}.")
-        tz, tzinfo = default_tz, ZoneInfo(default_tz)
+        tz = default_tz
+    tzinfo = ZoneInfo(tz)
 
     preset = _first(query, "range") or DEFAULT_PRESET
     if preset not in PRESET_LABELS:
@@ -178,8 +197,8 @@ def parse_filters(
             preset = DEFAULT_PRESET
         else:
             today = now.astimezone(tzinfo).date()
-            last = last or today
-            first = first or last - timedelta(days=29)
+            last = last or min(max(today, FIRST_DAY), LAST_DAY)
+            first = first or max(last - timedelta(days=29), FIRST_DAY)
             if first > last:
                 notices.append(f"The start date {first} was after the end date {last}; they were swapped.")
                 first, last = last, first
@@ -199,11 +218,14 @@ def parse_filters(
         bucket = "day"
 
     agent_ids = tuple(dict.fromkeys(_all(query, "agent")))
-    if known_agent_ids is not None:
-        unknown = [a for a in agent_ids if a not in known_agent_ids]
-        if unknown:
-            shown = ", ".join(repr(a[:40]) for a in unknown[:3])
-            notices.append(f"Unknown agent {shown} in the link was ignored.")
-            agent_ids = tuple(a for a in agent_ids if a in known_agent_ids)
+    unknown = [
+        a
+        for a in agent_ids
+        if not _usable_agent_id(a) or (known_agent_ids is not None and a not in known_agent_ids)
+    ]
+    if unknown:
+        shown = ", ".join(repr(a[:40]) for a in unknown[:3])
+        notices.append(f"Unknown agent {shown} in the link was ignored.")
+        agent_ids = tuple(a for a in agent_ids if a not in unknown)
 
     return Filters(preset, start, end, agent_ids, bucket, tz, tuple(notices))

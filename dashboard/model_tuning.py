@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from dashboard import views
 from dashboard.agent_usage import MODELS
 from dashboard.filters import Filters
-from dashboard.row_change import InvalidInput, RowChange, StaleEdit, run_statement
+from dashboard.row_change import InvalidInput, RowChange, StaleEdit, WriterUnavailable, run_statement
 
 TABLE = "model_preferences"
 TARGETS_VIEW = "model_targets"
@@ -185,12 +185,19 @@ def preview(
     wanted = _model(model)
     pairs = _pairs(targets)
     keys = [(agent_id, chat_id) for agent_id, chat_id, _ in pairs]
-    with engine.connect() as conn:
-        _check_live(conn, keys, [agent_id for agent_id, _ in keys] if wanted else [])
-        stored = {
-            (row.agent_id, row.chat_id): row
-            for row in run_statement(conn, "model_preferences_of_pairs", _key_arrays(keys))
-        }
+    try:
+        with engine.connect() as conn:
+            _check_live(conn, keys, [agent_id for agent_id, _ in keys] if wanted else [])
+            stored = {
+                (row.agent_id, row.chat_id): row
+                for row in run_statement(conn, "model_preferences_of_pairs", _key_arrays(keys))
+            }
+    except sa.exc.SQLAlchemyError as error:
+        # Nothing is written by a preview; the person is told why it could not be made.
+        raise WriterUnavailable(
+            "The preview could not be made: the database did not answer. Nothing was changed; try again "
+            "in a moment."
+        ) from error
     changes = []
     for agent_id, chat_id, n_messages in pairs:
         row = stored.get((agent_id, chat_id))

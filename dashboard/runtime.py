@@ -8,6 +8,7 @@ tries again and the app recovers without a restart.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ import streamlit as st
 from dashboard import db, embedded
 from dashboard.config import ConfigError, Settings, load_settings, redact_url
 from dashboard.live_schema import ESSENTIAL_TABLES, LiveSchema, introspect
+from dashboard.row_change import WriterUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,10 @@ def database() -> Database:
     except Exception as error:
         log.exception("could not open the database")
         return Database(settings, None, "", problem=f"The database could not be opened: {error}")
-    missing = [t for t in ESSENTIAL_TABLES if t not in live_schema().tables]
+    try:
+        missing = [t for t in ESSENTIAL_TABLES if t not in live_schema().tables]
+    except db.DatabaseUnavailable as error:
+        return Database(settings, None, found.description, problem=str(error))
     if missing:
         return Database(
             settings,
@@ -93,7 +98,8 @@ def writer() -> sa.Engine:
     """The write path's engine, on the primary (never the read replica)."""
     found = database()
     if not found.ok:
-        raise db.DatabaseUnavailable(found.problem)
+        # A refusal the write path's pages already show as a message, like any other.
+        raise WriterUnavailable(f"Nothing was written: {found.problem}")
     return _writer(found.primary_url, found.settings.statement_timeout_ms)
 
 
@@ -103,9 +109,33 @@ def _introspect(_engine: sa.Engine, engine_key: str) -> LiveSchema:
         return introspect(conn)
 
 
+# The last schema read per database, and when reading it last failed: while the database is away,
+# pages keep the tables and columns they knew instead of asking again on every view.
+_last_schema: dict[str, LiveSchema] = {}
+_schema_failed_at: dict[str, float] = {}
+SCHEMA_RETRY_S = 10
+
+
 def live_schema() -> LiveSchema:
+    """The database's tables and columns (cached for SCHEMA_TTL_S). Raises
+    db.DatabaseUnavailable only when it cannot be read and never was."""
     found = _open(load_settings())
-    return _introspect(found.reader, found.reader.url.render_as_string(hide_password=True))
+    key = found.key
+    known, failed_at = _last_schema.get(key), _schema_failed_at.get(key)
+    if known is not None and failed_at is not None and time.monotonic() - failed_at < SCHEMA_RETRY_S:
+        return known
+    try:
+        schema = _introspect(found.reader, key)
+    except sa.exc.SQLAlchemyError as error:
+        _schema_failed_at[key] = time.monotonic()
+        if known is not None:
+            log.warning("could not read the live schema; using the last one read", exc_info=True)
+            return known
+        where = found.reader.url.render_as_string(hide_password=False)
+        raise db.DatabaseUnavailable(db.describe_connect_error(where, error)) from error
+    _schema_failed_at.pop(key, None)
+    _last_schema[key] = schema
+    return schema
 
 
 ROLLUP_REFRESH_EVERY_S = 60

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from psycopg import sql as psql
 
 from dashboard import auth, model_tuning
+from dashboard.db import connection_lost
 
 # The write vocabulary lives in dashboard/row_change.py; pages use it through this module.
 from dashboard.row_change import (
@@ -207,6 +208,7 @@ def apply(
     changes = [c for c in changes if c.diff()]
     if not changes:
         raise InvalidInput("Nothing to change: the new values equal the current ones.")
+    committing = False
     try:
         with engine.begin() as conn:
             _become_writer(conn)
@@ -233,13 +235,29 @@ def apply(
                         "reason": reason,
                     },
                 )
+            committing = True  # what fails from here on failed in the COMMIT
     except WriteRefused:
         raise
     except sa.exc.DBAPIError as error:
         first_line = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
         log.warning("write failed: %s", first_line, exc_info=True)
-        raise WriteRefused(f"Nothing was written: the database said “{first_line}”.") from error
+        raise WriteRefused(_failed_write_message(error, first_line, committing=committing)) from error
     return len(changes)
+
+
+def _failed_write_message(error: sa.exc.DBAPIError, first_line: str, *, committing: bool) -> str:
+    if not connection_lost(error):
+        return f"Nothing was written: the database said “{first_line}”."
+    if committing:
+        # The server may have committed just before the connection went; only a fresh read can tell.
+        return (
+            "The connection to the database was lost while saving, so the change may or may not have "
+            "been written. Reload to see the current values: the audit log lists the change if it was."
+        )
+    return (
+        "Nothing was written: the connection to the database was lost before the change was saved. "
+        "Try again once the database answers."
+    )
 
 
 def record_view(

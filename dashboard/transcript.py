@@ -33,6 +33,12 @@ class Cursor:
 NEWEST = {"before_ms": MAX_BIGINT, "before_id": MAX_BIGINT}
 
 
+def shown(text: str) -> str:
+    """`text` as a notice quotes it: at most 40 characters, control and bidirectional characters
+    written as escapes, so a link cannot hide or reorder the sentence around it."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text[:40])
+
+
 def parse_chat_id(text: str | None) -> tuple[int | None, str | None]:
     """(chat id, None) for a whole number that fits PostgreSQL's bigint; (None, why) otherwise."""
     if text is None or not text.strip():
@@ -41,12 +47,12 @@ def parse_chat_id(text: str | None) -> tuple[int | None, str | None]:
     if not re.fullmatch(r"[+-]?\d{1,30}", cleaned):
         return (
             None,
-            f"“{cleaned[:40]}” is not a chat id: chat ids are whole numbers, "
+            f"“{shown(cleaned)}” is not a chat id: chat ids are whole numbers, "
             "like 123456789 or -1001234567890.",
         )
     value = int(cleaned)
     if not -(2**63) <= value <= MAX_BIGINT:
-        return None, f"{cleaned[:40]} is too large to be a chat id."
+        return None, f"{shown(cleaned)} is too large to be a chat id."
     return value, None
 
 
@@ -59,6 +65,13 @@ def parse_cursor(text: str | None) -> Cursor | None:
     if sent_ms >= MAX_BIGINT or row_id >= MAX_BIGINT:
         return None
     return Cursor(sent_ms, row_id)
+
+
+def cursor_problem(text: str | None) -> str | None:
+    """Why the URL's `before` is not used (None when it is, or when there is none)."""
+    if not (text or "").strip() or parse_cursor(text) is not None:
+        return None
+    return f"“{shown(text.strip())}” is not a place in this chat; showing the newest messages."
 
 
 def interleaved(messages: pd.DataFrame, commands: pd.DataFrame) -> list[tuple[str, dict]]:

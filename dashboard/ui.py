@@ -24,12 +24,24 @@ def humanize_age(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h ago"
 
 
+def database_notice_slot() -> None:
+    """A place at the top of the page for its one notice that the database is unavailable or busy,
+    filled by the first view of this run that meets either."""
+    slot = st.empty()
+    views.begin_run(lambda problem: slot.warning(str(problem), icon=":material/database_off:"))
+
+
 def fetch_or_notice(name: str, params: dict) -> views.ViewResult | None:
     """A view's result, or None after a notice in its place (missing table, timeout, trouble)."""
     try:
         return views.fetch(name, **params)
     except views.MissingSchema as notice:
         st.info(str(notice), icon=":material/table_rows:")
+    except (views.DatabaseOutage, views.DatabaseBusy) as problem:
+        if str(problem) == problem.in_place:  # the page's notice at the top has said why
+            st.caption(str(problem))
+        else:
+            st.warning(str(problem), icon=":material/database_off:")
     except views.ViewUnavailable as problem:
         st.warning(str(problem), icon=":material/warning:")
     return None
@@ -93,7 +105,13 @@ def chart_block(
 def data_age_footer(result: views.ViewResult) -> None:
     fetched = result.fetched_at.astimezone(UTC).strftime("%H:%M:%S UTC")
     left, right = st.columns([3, 1], vertical_alignment="center")
-    left.caption(f"Data as of {fetched} ({humanize_age(result.age_s())}) · {result.elapsed_ms:,.0f} ms")
+    if result.stale:
+        left.caption(
+            f":material/history: Stale — from {result.fetched_at.astimezone(UTC):%H:%M} UTC "
+            f"({humanize_age(result.age_s())}): the database could not answer now."
+        )
+    else:
+        left.caption(f"Data as of {fetched} ({humanize_age(result.age_s())}) · {result.elapsed_ms:,.0f} ms")
     if right.button("Refresh", key=f"refresh-{result.name}", icon=":material/refresh:", type="tertiary"):
         views.refresh(result.name)
         st.rerun()
@@ -111,12 +129,15 @@ def format_delta(current: float | None, previous: float | None, *, as_points: bo
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+# Markdown also links bare URLs, www. addresses and e-mail addresses, escaped or not: an invisible
+# word joiner after their marker breaks the pattern and shows the same text.
+_AUTOLINK = re.compile(r"(?i)(https?(?=:)|ftp(?=:)|mailto(?=:)|www(?=\.)|@)")
 
 
 def plain(text: str) -> str:
     """`text` escaped for Streamlit's Markdown elements: a notice that quotes a URL parameter
     cannot become a link, an emphasis, an icon or HTML."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _AUTOLINK.sub("\\1\u2060", text))
 
 
 def show_notices(notices: tuple[str, ...] | list[str]) -> None:
@@ -133,16 +154,19 @@ def parse_page(text: str | None) -> tuple[int, str | None]:
     if not text:
         return 1, None
     cleaned = text.strip()
-    if cleaned.isdigit() and len(cleaned) <= 6 and 1 <= int(cleaned) <= MAX_PAGE:
+    if cleaned.isascii() and cleaned.isdigit() and len(cleaned) <= 6 and 1 <= int(cleaned) <= MAX_PAGE:
         return int(cleaned), None
     return 1, f"“{cleaned[:40]}” is not a page number from 1 to {MAX_PAGE:,}: showing page 1."
 
 
-def pager(page: int, page_size: int, n_shown: int, has_next: bool, *, noun: str, key: str) -> None:
-    """Previous, "Chats 26 to 50 of page 2" as a caption, and Next, each moving the URL's `page`."""
+def pager(
+    page: int, page_size: int, n_shown: int, has_next: bool, *, noun: str, key: str, param: str = "page"
+) -> None:
+    """Previous, "Chats 26 to 50 of page 2" as a caption, and Next, each moving the URL's `param`
+    (each list on a page its own)."""
     left, middle, right = st.columns([1, 2, 1], vertical_alignment="center")
     if page > 1 and left.button("Previous", icon=":material/chevron_left:", key=f"{key}-previous"):
-        st.query_params["page"] = str(page - 1)
+        st.query_params[param] = str(page - 1)
         st.rerun()
     if n_shown:
         first = (page - 1) * page_size
@@ -152,7 +176,7 @@ def pager(page: int, page_size: int, n_shown: int, has_next: bool, *, noun: str,
         and page < MAX_PAGE
         and right.button("Next", icon=":material/chevron_right:", key=f"{key}-next")
     ):
-        st.query_params["page"] = str(page + 1)
+        st.query_params[param] = str(page + 1)
         st.rerun()
 
 
@@ -199,13 +223,8 @@ def _value(row: pd.Series | None, column: str):
 
 def kpi_row(name: str, params: dict, tiles: list[Tile], *, compare: bool) -> None:
     """One metric tile per `tiles` entry from view `name`'s 'current' and 'previous' rows."""
-    try:
-        result = views.fetch(name, **params)
-    except views.MissingSchema as notice:
-        st.info(str(notice), icon=":material/table_rows:")
-        return
-    except views.ViewUnavailable as problem:
-        st.warning(str(problem), icon=":material/warning:")
+    result = fetch_or_notice(name, params)
+    if result is None:
         return
     rows = {row["period"]: row for _, row in result.frame.iterrows()}
     current, previous = rows.get("current"), rows.get("previous")

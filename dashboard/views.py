@@ -1,5 +1,6 @@
 """Named SQL views: loaded from sql/views/<name>.sql, checked against the live schema, run with
-named binds only, cached with a TTL and a bounded number of entries.
+named binds only, cached with a TTL and a bounded number of entries. While the database cannot
+answer (gone, or every connection busy), a view's last good rows are shown marked stale.
 
 A view file starts with a header that says what it returns and needs:
 
@@ -25,18 +26,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from dashboard import db
 from dashboard.config import SQL_DIR, ConfigError, Settings, load_settings
-from dashboard.db import describe_connect_error
 from dashboard.error_signature import expand_error_signature
 from dashboard.live_schema import LiveSchema
 
@@ -51,6 +55,22 @@ _COLUMN = r"\(\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)\s*\)"
 _EPOCH_MS_CALL = re.compile(r"\bepoch_ms" + _COLUMN, re.IGNORECASE)
 _COMMAND_NAME_CALL = re.compile(r"\bcommand_name" + _COLUMN, re.IGNORECASE)
 _LAST_SPEAKER_CALL = re.compile(r"\blast_speaker" + _COLUMN, re.IGNORECASE)
+_WALLET_KEY_CALL = re.compile(r"\bwallet_key" + _COLUMN, re.IGNORECASE)
+_BALANCE_SHAPE_CALL = re.compile(r"\bbalance_shape" + _COLUMN, re.IGNORECASE)
+# A wallet as one key: an EVM address (0x and 40 hex digits) whatever the case of its digits.
+_WALLET_KEY_SQL = """(case
+    when length(btrim({c})) = 42 and btrim({c}) ~ '^0[xX][0-9a-fA-F]+$' then lower(btrim({c}))
+    else nullif(btrim({c}), '')
+end)"""
+# What a balance stored as text is, before anything casts it: past 100 characters or a 5-digit
+# exponent it is more than any balance, and more than a cast should be asked to read.
+_BALANCE_SHAPE_SQL = """(case
+    when {c} is null then 'missing'
+    when {c} = '' then 'empty'
+    when {c} !~ '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$' then 'not a number'
+    when length({c}) > 100 or length(ltrim(split_part(lower({c}), 'e', 2), '+-')) > 4 then 'too large'
+    else 'number'
+end)"""
 _LAST_SPEAKER_SQL = """coalesce((
     select spoken.agent_id from (
         (select said.agent_id, said.timestamp as sent_ms, said.id
@@ -74,10 +94,13 @@ ROLLUP_SUFFIX = ".rollup"
 
 
 def expand_macros(sql: str) -> str:
-    """Expand last_speaker(), command_name() and epoch_ms() (in that order: the first uses the last).
+    """Expand last_speaker(), command_name(), wallet_key(), balance_shape() and epoch_ms() (in that
+    order: the first uses the last).
     Arguments are plain column names or aliases (the patterns admit nothing else)."""
     sql = _LAST_SPEAKER_CALL.sub(lambda m: _LAST_SPEAKER_SQL.format(c=m[1], threshold=MS_THRESHOLD), sql)
     sql = _COMMAND_NAME_CALL.sub(lambda m: f"ltrim(lower({m[1]}), '/')", sql)
+    sql = _WALLET_KEY_CALL.sub(lambda m: _WALLET_KEY_SQL.format(c=m[1]), sql)
+    sql = _BALANCE_SHAPE_CALL.sub(lambda m: _BALANCE_SHAPE_SQL.format(c=m[1]), sql)
     sql = expand_error_signature(sql)
     return _EPOCH_MS_CALL.sub(
         lambda m: f"(case when {m[1]} > {MS_THRESHOLD} then {m[1]} else {m[1]} * 1000 end)", sql
@@ -103,6 +126,27 @@ class QueryTimeout(ViewUnavailable):
 
 class DatabaseError(ViewUnavailable):
     pass
+
+
+class DatabaseOutage(DatabaseError):
+    """The database cannot be reached or dropped the connection; a later rerun may well work."""
+
+    message = (
+        "Database unavailable — retrying. Data loaded before is shown marked stale; everything "
+        "comes back by itself once the database answers again (on your next click or reload)."
+    )
+    # In a part of the page once the page's notice has said the above.
+    in_place = "Not loaded — the database is unavailable."
+
+
+class DatabaseBusy(ViewUnavailable):
+    """Every connection of the pool stayed in use for its whole timeout."""
+
+    message = (
+        f"The dashboard is busy: all its database connections stayed in use for {db.POOL_TIMEOUT_S} s. "
+        "Data loaded before is shown marked stale; try again in a moment."
+    )
+    in_place = "Not loaded — the dashboard is busy."
 
 
 @dataclass(frozen=True)
@@ -213,14 +257,18 @@ def _readable_errors(name: str) -> Iterator[None]:
     """Database errors of view `name` as ViewUnavailable with a message for the person."""
     try:
         yield
-    except sa.exc.OperationalError as error:
-        if "statement timeout" in str(error.orig).lower():
+    except sa.exc.TimeoutError as error:  # the pool's, not the statement's: no connection was free
+        log.warning("view %s: no free database connection within %s s", name, db.POOL_TIMEOUT_S)
+        raise DatabaseBusy(DatabaseBusy.message) from error
+    except sa.exc.DBAPIError as error:
+        if isinstance(error, sa.exc.OperationalError) and "statement timeout" in str(error.orig).lower():
             raise QueryTimeout(
                 "The query took longer than the statement timeout — "
                 "narrow the date range or pick fewer agents."
             ) from error
-        raise
-    except sa.exc.DBAPIError as error:
+        if db.connection_lost(error):
+            log.warning("view %s: database unavailable: %s", name, str(error.orig).strip().splitlines()[:1])
+            raise DatabaseOutage(DatabaseOutage.message) from error
         log.warning("view %s failed: %s", name, str(error.orig).strip().splitlines()[:1])
         log.debug("view %s failed", name, exc_info=True)
         first_line = (
@@ -247,7 +295,7 @@ def streamed_rows(
 ) -> Iterator[tuple[list[str], Iterator[tuple]]]:
     """(columns, rows) of view `name`, read through a server-side cursor `batch` rows at a time,
     so that an export of millions of rows never holds them all in memory."""
-    with engine.connect() as conn, _readable_errors(name):
+    with _readable_errors(name), engine.connect() as conn:
         statement, bound = _prepared(conn, schema, name, params, None)
         result = conn.execution_options(stream_results=True, max_row_buffer=batch).execute(statement, bound)
         yield list(result.keys()), iter(result)
@@ -259,6 +307,8 @@ class ViewResult:
     frame: pd.DataFrame
     fetched_at: datetime
     elapsed_ms: float
+    # The last good rows, shown because the database could not answer now.
+    stale: bool = False
 
     def age_s(self, now: datetime | None = None) -> float:
         return ((now or datetime.now(UTC)) - self.fetched_at).total_seconds()
@@ -268,7 +318,7 @@ def fetch_uncached(
     engine: sa.Engine, schema: LiveSchema, name: str, params: dict, *, rollup: bool | None = None
 ) -> ViewResult:
     started = time.perf_counter()
-    with engine.connect() as conn:
+    with _readable_errors(name), engine.connect() as conn:
         frame = run_view(conn, schema, name, params, rollup=rollup)
     return ViewResult(name, frame, datetime.now(UTC), (time.perf_counter() - started) * 1000)
 
@@ -294,6 +344,15 @@ def refresh(name: str) -> None:
     _generations[name] = _generations.get(name, 0) + 1
 
 
+def refresh_reading(*tables: str) -> None:
+    """Refresh every view that reads any of `tables` (either variant): after a write, no page
+    shows the rows as they were before it."""
+    for name in view_names():
+        variants = [load_view(name)] + ([load_view(name, rollup=True)] if has_rollup(name) else [])
+        if any(table in variant.requires for variant in variants for table in tables):
+            refresh(name)
+
+
 def _cache_limits() -> Settings:
     try:
         return load_settings()
@@ -310,15 +369,82 @@ def _cached(database_key: str, name: str, key: tuple, generation: int) -> ViewRe
 
     found = runtime.database()
     try:
-        return fetch_uncached(found.reader, runtime.live_schema(), name, params_from_key(key))
-    except sa.exc.OperationalError as error:
-        raise DatabaseError(
-            describe_connect_error(found.reader.url.render_as_string(False), error)
-        ) from error
+        schema = runtime.live_schema()
+    except db.DatabaseUnavailable as error:
+        raise DatabaseOutage(DatabaseOutage.message) from error
+    return fetch_uncached(found.reader, schema, name, params_from_key(key))
+
+
+class _LastGood:
+    """The last rows each (database, view, parameters) returned, bounded like the cache, kept
+    longer than its TTL: what a page shows, marked stale, while the database cannot answer."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._max_entries = max_entries
+        self._results: OrderedDict[tuple, ViewResult] = OrderedDict()
+        self._lock = threading.Lock()  # every session of the server shares it
+
+    def put(self, key: tuple, result: ViewResult) -> None:
+        with self._lock:
+            self._results[key] = result
+            self._results.move_to_end(key)
+            while len(self._results) > self._max_entries:
+                self._results.popitem(last=False)
+
+    def get(self, key: tuple) -> ViewResult | None:
+        with self._lock:
+            return self._results.get(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._results.clear()
+
+
+_last_good = _LastGood(_CACHE_LIMITS.cache_max_entries)
+
+# One notice per page: a page run remembers the outage or overload it met first, says so once
+# at the top of the page, and asks the database no more until the next run.
+_RUN_KEY = "_views_database_problem"
+
+
+@dataclass
+class _RunProblem:
+    announce: Callable[[ViewUnavailable], None]
+    met: DatabaseOutage | DatabaseBusy | None = None
+
+
+def begin_run(announce: Callable[[ViewUnavailable], None]) -> None:
+    """Start a page run whose first database outage or overload is passed to `announce` (which
+    shows the page's one notice about it); later views of the run then do not wait for it."""
+    st.session_state[_RUN_KEY] = _RunProblem(announce)
+
+
+def _this_run() -> _RunProblem | None:
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    return st.session_state.get(_RUN_KEY)
+
+
+def _instead(
+    remembered: tuple, problem: DatabaseOutage | DatabaseBusy, run: _RunProblem | None
+) -> ViewResult:
+    """The last good rows, marked stale, when the database cannot answer now; without any, the
+    problem — in a word when the page's notice has already explained it."""
+    if run is not None and run.met is None:
+        run.met = problem
+        run.announce(problem)
+    last = _last_good.get(remembered)
+    if last is not None:
+        return replace(last, stale=True)
+    if run is None:
+        raise problem
+    raise type(problem)(problem.in_place) from problem
 
 
 def fetch(name: str, **params) -> ViewResult:
-    """Rows of view `name` for `params`, from the cache while fresh (TTL and size from settings)."""
+    """Rows of view `name` for `params`, from the cache while fresh (TTL and size from settings).
+    While the database is unavailable or busy: the last good rows marked `stale`, else
+    DatabaseOutage or DatabaseBusy."""
     # Only the parameters the view declares are part of the key, so pages can pass their whole
     # filter set without splitting the cache.
     from dashboard import runtime
@@ -326,9 +452,20 @@ def fetch(name: str, **params) -> ViewResult:
     found = runtime.database()
     if not found.ok:
         raise DatabaseError(found.problem)
-    declared = {p: params[p] for p in load_view(name).params if p in params}
-    return _cached(found.key, name, cache_key(declared), _generations.get(name, 0))
+    key = cache_key({p: params[p] for p in load_view(name).params if p in params})
+    remembered = (found.key, name, key)
+    run = _this_run()
+    if run is not None and run.met is not None:
+        return _instead(remembered, run.met, run)
+    try:
+        result = _cached(found.key, name, key, _generations.get(name, 0))
+    except (DatabaseOutage, DatabaseBusy) as problem:
+        return _instead(remembered, problem, run)
+    _last_good.put(remembered, result)
+    return result
 
 
 def clear_cache() -> None:
+    """Forget cached rows (the last good rows too)."""
     _cached.clear()
+    _last_good.clear()

@@ -494,3 +494,112 @@ def test_admin_moves_private_gemini_chats_to_grok_and_back(server, browser, acco
         _screenshot(page, "models")
     finally:
         context.close()
+
+
+# --- Whole journeys ------------------------------------------------------------------------------------
+
+
+def test_viewer_journey_from_sign_in_to_an_exported_transcript(server, browser, accounts):
+    """Sign in → overview → search → the hit's transcript → its CSV, parsed → no way into settings."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    try:
+        _sign_in(page, server, accounts["viewer"])
+        _wait_for_overview(page)
+        page.locator('[data-testid="stSidebar"]').get_by_text("Conversations").click()
+        page.get_by_label("Search messages").fill("price")
+        page.get_by_label("Search messages").press("Enter")
+        page.get_by_role("button", name="Open in its chat").first.click(timeout=60_000)
+        page.locator('[data-testid="stChatMessage"]').first.wait_for(timeout=60_000)
+        _settled(page)
+        rows = _csv_rows(page, "csv-chat_transcript")
+        assert rows and any("price" in r["content"].lower() for r in rows)
+        assert all(r["role"] == "assistant" or r["user_first_name"].startswith("Person ") for r in rows)
+        _screenshot(page, "journey-viewer-transcript")
+        for path in ("/settings", "/model-tuning", "/audit"):
+            page.goto(f"{server}{path}")
+            _settled(page)
+            page.wait_for_timeout(500)
+            main = page.locator('[data-testid="stMain"]').inner_text()
+            assert not any(title in main for title in ("Agent settings", "Model tuning", "Audit log"))
+            assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        context.close()
+
+
+def test_admin_journey_capability_then_a_chats_model_and_back(server, browser, accounts):
+    """Sign in → flip a capability → confirm → the agents table and the audit log show it → set one
+    chat's model → revert it → the audit log has both."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    try:
+        _sign_in(page, server, accounts["admin"])
+        page.locator('[data-testid="stSidebar"]').get_by_text("Agent settings").click()
+        page.get_by_role("heading", name="Agent settings").wait_for(timeout=60_000)
+        _settled(page)
+        page.wait_for_url("**edit=*", timeout=30_000)
+        agent_id = parse_qs(urlparse(page.url).query)["edit"][0]  # the agent being edited
+        toggle = page.locator('[data-testid="stForm"] [data-testid="stCheckbox"]').nth(1)
+        capability, was_on = toggle.inner_text().strip(), toggle.locator("input").is_checked()
+        toggle.click()
+        page.get_by_role("button", name="Review changes").click()
+        dialog = page.locator('[data-testid="stDialog"]')
+        dialog.get_by_label("Reason (goes into the audit log)").fill("journey: flip a capability")
+        dialog.get_by_role("button", name="Confirm and save").click()
+        page.get_by_text("Saved").first.wait_for(timeout=60_000)
+        _settled(page)
+
+        page.goto(f"{server}/agents?range=all")
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+        _settled(page)
+        agent = next(a for a in _csv_rows(page, "csv-agent_usage") if a["agent_id"] == agent_id)
+        enabled = {c.strip() for c in agent["capabilities"].split(",") if c.strip()}
+        assert (capability in enabled) is (not was_on)
+
+        page.goto(f"{server}/model-tuning?range=all")
+        page.get_by_role("heading", name="Model tuning").wait_for(timeout=120_000)
+        _settled(page)
+        target = next(t for t in _csv_rows(page, "csv-model_targets") if int(t["chat_id"]) > 0)
+        page.locator('[data-testid="stButtonGroup"]').get_by_text("One chat", exact=True).click()
+        _settled(page)
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Agent").first.click()
+        page.get_by_role("option").filter(has_text=f"({target['agent_id']})").click()
+        page.get_by_label("Chat id").fill(target["chat_id"])
+        page.get_by_label("Chat id").press("Enter")
+        _settled(page)
+        new_model = next(m for m in ("DEEPSEEK", "GROK") if m != target["model_type"])
+        _choose(page, "New model", new_model)
+        page.get_by_role("button", name="Preview the change").click()
+        moved = _confirm_model_change(page, "journey: try another model")
+        assert [(r["chat_id"], r["model_after"]) for r in moved] == [(target["chat_id"], new_model)]
+        page.get_by_role("button", name="Undo the last change").click()
+        back = _confirm_model_change(page, "journey: back again")
+        assert [(r["chat_id"], r["model_before"]) for r in back] == [(target["chat_id"], new_model)]
+
+        page.goto(f"{server}/audit")
+        page.get_by_role("heading", name="Audit log").wait_for(timeout=60_000)
+        _settled(page)
+        audit = _csv_rows(page, "csv-audit_log")
+        reasons = sorted(r["reason"] for r in audit if r["reason"].startswith("journey:"))
+        assert reasons == ["journey: back again", "journey: flip a capability", "journey: try another model"]
+        _screenshot(page, "journey-admin-audit")
+    finally:
+        context.close()
+
+
+def test_every_page_renders_without_an_exception_and_is_screenshotted(server, browser, accounts):
+    from dashboard.bench import navigation_pages
+
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    try:
+        _sign_in(page, server, accounts["admin"])
+        for nav in navigation_pages():
+            page.goto(f"{server}{nav.path}?range=all")
+            page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=120_000)
+            _settled(page)
+            page.wait_for_timeout(500)
+            assert page.locator('[data-testid="stException"]').count() == 0, nav.path
+            _screenshot(page, f"page-{nav.path.strip('/') or 'overview'}")
+    finally:
+        context.close()

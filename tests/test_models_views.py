@@ -464,6 +464,31 @@ def test_an_after_period_reaching_into_the_future_counts_its_past_days(models_db
     assert got["n_messages"].tolist() == [0, 0]
 
 
+@pytest.mark.parametrize(
+    ("agent", "chat", "before_from", "latency_ms"),
+    [
+        # 504 asked a minute before the period (ms rows); the reply inside it answers that question.
+        (BO, GROUP_CHAT, START, 90_000),
+        # 506 asked half a second before the period (rows in seconds); replied a second later.
+        (BO, OLD_CHAT, _at(10, 8, 0.5), 1_000),
+    ],
+)
+def test_a_reply_early_in_a_period_answers_the_question_before_it(
+    models_db, agent, chat, before_from, latency_ms
+):
+    got = run(
+        models_db,
+        "model_change_effect",
+        agent_id=agent,
+        chat_id=chat,
+        changed_at_ms=_ms(before_from + timedelta(days=1)),
+        window_days=1,
+    )
+    before = got.to_dict("records")[0]
+    assert (before["n_messages"], before["n_people"], before["n_replies"]) == (1, 0, 1)
+    assert before["median_ms"] == pytest.approx(latency_ms)
+
+
 # --- Rollup variants --------------------------------------------------------------------------------
 
 RANGES = {

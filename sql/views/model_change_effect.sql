@@ -8,6 +8,7 @@
 -- that belong to this agent in this chat (the agent that last wrote in the chat at or before
 -- them): n_commands, n_command_failures, command_success_rate, command_p95_ms (negative
 -- durations as 0); n_people who wrote in the period. Rates over nothing are null.
+-- Reads only the two periods of the chat (and at most one window before them), whatever its history.
 -- params: :agent_id, :chat_id, :changed_at_ms, :window_days
 -- requires: chat_messages(id, chat_id, user_id, role, agent_id, timestamp), command_metrics(timestamp, chat_id, success, duration)
 with periods as (
@@ -29,11 +30,54 @@ with periods as (
     ) as v (period, position, from_ms, to_ms)
 ),
 
--- One chat, read through Lillo's (chat_id, timestamp) index.
-history as (
-    select m.id, m.user_id, m.role, epoch_ms(m.timestamp) as sent_ms
+-- The pair's rows of the two periods, read through Lillo's (chat_id, timestamp) index with
+-- timestamps in ms or in seconds, plus its last turn before them if it is at most one window
+-- earlier (a first reply answers it). The bounds are written out, not taken from `periods`, so the
+-- planner sees them; (agent_id || '') keeps it on that index rather than the key leading with
+-- message_id.
+in_periods as (
+    select m.id, m.user_id, m.role, m.timestamp as sent_ms
     from chat_messages as m
-    where m.chat_id = cast(:chat_id as bigint) and m.agent_id = cast(:agent_id as text)
+    where m.chat_id = cast(:chat_id as bigint) and m.timestamp > 100000000000
+      and m.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and m.timestamp < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
+      and (m.agent_id || '') = cast(:agent_id as text)
+    union all
+    select m.id, m.user_id, m.role, m.timestamp * 1000
+    from chat_messages as m
+    where m.chat_id = cast(:chat_id as bigint) and m.timestamp <= 100000000000
+      and m.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) / 1000 and m.timestamp <= (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint) / 1000
+      and m.timestamp * 1000 >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and m.timestamp * 1000 < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
+      and (m.agent_id || '') = cast(:agent_id as text)
+),
+
+turn_before as (
+    select x.id, x.user_id, x.role, x.sent_ms
+    from (
+        (select m.id, m.user_id, m.role, m.timestamp as sent_ms
+         from chat_messages as m
+         where m.chat_id = cast(:chat_id as bigint) and m.timestamp > 100000000000
+           and m.timestamp >= (cast(:changed_at_ms as bigint) - 2 * round(cast(:window_days as numeric) * 86400000)::bigint) and m.timestamp < (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint)
+           and (m.agent_id || '') = cast(:agent_id as text) and m.role in ('user', 'assistant')
+         order by m.timestamp desc, m.id desc
+         limit 1)
+        union all
+        (select m.id, m.user_id, m.role, m.timestamp * 1000
+         from chat_messages as m
+         where m.chat_id = cast(:chat_id as bigint) and m.timestamp <= 100000000000
+           and m.timestamp >= (cast(:changed_at_ms as bigint) - 2 * round(cast(:window_days as numeric) * 86400000)::bigint) / 1000 and m.timestamp <= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) / 1000
+           and m.timestamp * 1000 >= (cast(:changed_at_ms as bigint) - 2 * round(cast(:window_days as numeric) * 86400000)::bigint) and m.timestamp * 1000 < (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint)
+           and (m.agent_id || '') = cast(:agent_id as text) and m.role in ('user', 'assistant')
+         order by m.timestamp desc, m.id desc
+         limit 1)
+    ) as x
+    order by x.sent_ms desc, x.id desc
+    limit 1
+),
+
+history as (
+    select id, user_id, role, sent_ms from in_periods
+    union all
+    select id, user_id, role, sent_ms from turn_before
 ),
 
 turns as (
@@ -69,11 +113,70 @@ reply_figures as (
     group by p.period
 ),
 
-commands as (
-    select epoch_ms(c.timestamp) as sent_ms, c.success, greatest(c.duration, 0) as duration_ms
+-- The chat's commands of the two periods that belong to this agent: the agent that last wrote in
+-- the chat at or before each (as last_speaker() decides, a message at the same moment first), found
+-- by walking the chat's messages and commands of the periods in time order, from the chat's last
+-- message before them, instead of one lookup per command.
+chat_rows as (
+    select m.timestamp as sent_ms, 0 as kind, m.id, coalesce(m.agent_id, '') as agent_id,
+           null::boolean as success, null::integer as duration
+    from chat_messages as m
+    where m.chat_id = cast(:chat_id as bigint) and m.timestamp > 100000000000
+      and m.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and m.timestamp < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
+    union all
+    select m.timestamp * 1000, 0, m.id, coalesce(m.agent_id, ''), null, null
+    from chat_messages as m
+    where m.chat_id = cast(:chat_id as bigint) and m.timestamp <= 100000000000
+      and m.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) / 1000 and m.timestamp <= (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint) / 1000
+      and m.timestamp * 1000 >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and m.timestamp * 1000 < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
+    union all
+    select x.sent_ms, 0, x.id, x.agent_id, null, null
+    from (
+        select y.sent_ms, y.id, y.agent_id
+        from (
+            (select m.timestamp as sent_ms, m.id, coalesce(m.agent_id, '') as agent_id
+             from chat_messages as m
+             where m.chat_id = cast(:chat_id as bigint) and m.timestamp > 100000000000 and m.timestamp < (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint)
+             order by m.timestamp desc, m.id desc
+             limit 1)
+            union all
+            (select m.timestamp * 1000, m.id, coalesce(m.agent_id, '')
+             from chat_messages as m
+             where m.chat_id = cast(:chat_id as bigint) and m.timestamp <= 100000000000
+               and m.timestamp <= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) / 1000 and m.timestamp * 1000 < (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint)
+             order by m.timestamp desc, m.id desc
+             limit 1)
+        ) as y
+        order by y.sent_ms desc, y.id desc
+        limit 1
+    ) as x
+    union all
+    select epoch_ms(c.timestamp), 1, c.id, null, c.success, c.duration
     from command_metrics as c
-    where c.chat_id = cast(:chat_id as bigint)
-      and last_speaker(c) = cast(:agent_id as text)
+    where c.chat_id = cast(:chat_id as bigint) and c.timestamp > 100000000000
+      and c.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and c.timestamp < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
+    union all
+    select epoch_ms(c.timestamp), 1, c.id, null, c.success, c.duration
+    from command_metrics as c
+    where c.chat_id = cast(:chat_id as bigint) and c.timestamp <= 100000000000
+      and c.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) / 1000 and c.timestamp <= (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint) / 1000
+      and c.timestamp * 1000 >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and c.timestamp * 1000 < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
+),
+
+-- A command is this agent's when the chat's last message at or before it is the agent's last
+-- message so far: both are running maxima of (moment, id) in one pass over the rows in time order.
+commands as (
+    select sent_ms, success, greatest(duration, 0) as duration_ms
+    from (
+        select
+            r.kind, r.sent_ms, r.success, r.duration,
+            max(array[r.sent_ms, r.id]) filter (where r.kind = 0) over timeline as last_message,
+            max(array[r.sent_ms, r.id]) filter (where r.kind = 0 and r.agent_id = cast(:agent_id as text))
+                over timeline as last_of_agent
+        from chat_rows as r
+        window timeline as (order by r.sent_ms, r.kind, r.id)
+    ) as c
+    where c.kind = 1 and c.last_message = c.last_of_agent
 ),
 
 command_figures as (

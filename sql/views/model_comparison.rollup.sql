@@ -44,19 +44,16 @@ tail as materialized (
 -- Filed: their replies and commands are in lillo_dash.model_pair_replies / model_pair_commands
 -- (dashboard/rollups_models.py). A pair set to another model since the last refresh is read raw.
 chosen as (
-    select
-        p.agent_id,
-        p.chat_id::bigint as chat_id,
-        p.model_type,
-        exists (
-            select from lillo_dash.model_pairs as f where f.chat_id = p.chat_id and f.agent_id = p.agent_id
-        ) as is_filed
+    select p.agent_id, p.chat_id::bigint as chat_id, p.model_type, f.chat_id is not null as is_filed
     from settings as s
     inner join model_preferences as p on s.all_agents or p.agent_id = any(s.agent_ids)
+    left join lillo_dash.model_pairs as f on f.chat_id = p.chat_id and f.agent_id = p.agent_id
+    -- One semi-join, not a probe per row: model_preferences may hold a row for most pairs.
     where p.model_type <> 'OPENAI'
-      and (
-          exists (select from lillo_dash.chat_totals as t where t.chat_id = p.chat_id and t.agent_id = p.agent_id)
-          or (p.chat_id, p.agent_id) in (select t.chat_id, t.agent_id from tail as t)
+      and (p.chat_id, p.agent_id) in (
+          select t.chat_id, t.agent_id from lillo_dash.chat_totals as t
+          union all
+          select t.chat_id, t.agent_id from tail as t
       )
 ),
 
@@ -552,19 +549,21 @@ tail_couples as (
     group by chat_id, user_id, agent_id
 ),
 
+-- Stored couples as they are, except those that wrote above the watermark: merged with their new rows.
 couples as (
-    select chat_id, user_id, agent_id, min(first_ms) as first_ms, max(last_ms) as last_ms
-    from (
-        select cp.chat_id, cp.user_id, cp.agent_id, cp.first_ms, cp.last_ms
-        from settings as s
-        inner join lillo_dash.chat_people as cp on s.all_agents or cp.agent_id = any(s.agent_ids)
-        -- A couple that wrote above the watermark keeps its stored first message, whatever its range.
-        where (cp.last_ms >= :start_ms and cp.first_ms < :end_ms)
-           or (cp.chat_id, cp.user_id, cp.agent_id) in (select t.chat_id, t.user_id, t.agent_id from tail_couples as t)
-        union all
-        select chat_id, user_id, agent_id, first_ms, last_ms from tail_couples
-    ) as rows
-    group by chat_id, user_id, agent_id
+    select cp.chat_id, cp.user_id, cp.agent_id, cp.first_ms, cp.last_ms
+    from settings as s
+    inner join lillo_dash.chat_people as cp on s.all_agents or cp.agent_id = any(s.agent_ids)
+    where cp.last_ms >= :start_ms and cp.first_ms < :end_ms
+      and not exists (
+          select from tail_couples as t
+          where t.chat_id = cp.chat_id and t.user_id = cp.user_id and t.agent_id = cp.agent_id
+      )
+    union all
+    select t.chat_id, t.user_id, t.agent_id, least(t.first_ms, cp.first_ms), greatest(t.last_ms, cp.last_ms)
+    from tail_couples as t
+    left join lillo_dash.chat_people as cp
+        on cp.chat_id = t.chat_id and cp.user_id = t.user_id and cp.agent_id = t.agent_id
 ),
 
 -- A couple wrote in the range when its first or last message is in it; one whose messages start
