@@ -175,7 +175,12 @@ def cmd_bench(args, settings) -> None:
 
     try:
         checks = bench.run(
-            args.scale, data_dir=settings.data_dir, json_path=args.json, skip_server=args.skip_server
+            args.scale,
+            data_dir=settings.data_dir,
+            json_path=args.json,
+            skip_server=args.skip_server,
+            load_sessions=args.load_sessions,
+            load_seconds=args.load_seconds,
         )
     except bench.BenchError as error:
         raise CliError(str(error)) from error
@@ -204,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help=cmd_bench.__doc__)
     bench.add_argument("--scale", type=parse_scale, default=10_000_000, help="messages: 10m, 1m or 200k")
     bench.add_argument("--json", type=Path, default=None, help="default bench/results/bench-<scale>.json")
-    bench.add_argument("--skip-server", action="store_true", help="skip the server memory run in Chromium")
+    bench.add_argument("--skip-server", action="store_true", help="skip the served-app runs: memory, load")
+    bench.add_argument("--load-sessions", type=int, default=None, help="load run sessions (30; 0 skips)")
+    bench.add_argument("--load-seconds", type=float, default=None, help="length of the load run (120 s)")
     bench.add_argument("--check", action="store_true", help="exit 1 when a budget fails")
     bench.set_defaults(run=cmd_bench)
     return parser

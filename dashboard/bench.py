@@ -24,6 +24,9 @@ What is measured, on a demo data set of `scale` chat messages kept in its own em
 - server_rss_mb: `streamlit run serve.py` on the bench database, every page opened in headless
   Chromium with COMBINATIONS different filter settings; then the resident memory of the server
   process and its children.
+- load: 30 sessions at once against a freshly started server for 2 minutes, each a websocket
+  client speaking Streamlit's protocol as a browser tab does — renders, errors, render-time
+  percentiles, peak database connections, server memory, CPU by process (dashboard/load_run.py).
 
 The JSON also says which variant the app used per view, the notes printed under the tables and
 the budget verdicts. Budgets are set for 10 M messages on 2 cores; the command prints PASS/FAIL
@@ -50,7 +53,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from dashboard import app_server, db, embedded, filters, rollups, views
+from dashboard import app_server, db, embedded, figure_cache, filters, rollups, views
 from dashboard.config import PROJECT_ROOT, ConfigError, Settings, load_settings, redact_url
 from dashboard.demo import PERIOD_DAYS
 from dashboard.live_schema import LiveSchema, introspect
@@ -78,7 +81,7 @@ EXTRA_PARAMS = {
     # its first, in which everyone is new (cohort_week is set by busiest_chat).
     "cohort_week": "1970-01-05",
     # One pair's figures around a change of its model (model_change_effect): the busiest chat, a week
-    # each side of a moment after all the data, so the whole history is read.
+    # each side of a moment a week before its last message (changed_at_ms is set by busiest_chat).
     "changed_at_ms": 2_000_000_000_000,
     "window_days": 7,
     # The Commands page's views: every command, as the page opens them.
@@ -226,7 +229,8 @@ def declared_params(name: str) -> tuple[str, ...]:
 
 def busiest_chat(engine: sa.Engine) -> dict:
     """{"chat_id": the chat with the most messages, "agent_id": the agent with the most, "cohort_week":
-    that agent's first retention cohort}: the one-chat and one-agent views are timed on the largest."""
+    that agent's first retention cohort, "changed_at_ms": a week before that chat's last message}:
+    the one-chat and one-agent views are timed on the largest."""
     with engine.connect() as conn:
         found = conn.execute(
             sa.text("select chat_id from chat_messages group by chat_id order by count(*) desc limit 1")
@@ -234,6 +238,8 @@ def busiest_chat(engine: sa.Engine) -> dict:
         agent = conn.execute(
             sa.text("select agent_id from chat_messages group by agent_id order by count(*) desc limit 1")
         ).scalar()
+        last_sql = "select max(epoch_ms(timestamp)) from chat_messages where chat_id = :chat"
+        last_ms = conn.execute(sa.text(views.expand_macros(last_sql)), {"chat": found or 0}).scalar()
         first_week = conn.execute(
             sa.text(
                 views.expand_macros(
@@ -248,6 +254,7 @@ def busiest_chat(engine: sa.Engine) -> dict:
         "chat_id": found or 0,
         "agent_id": agent or "",
         "cohort_week": first_week or EXTRA_PARAMS["cohort_week"],
+        "changed_at_ms": last_ms - 7 * 86_400_000 if last_ms else EXTRA_PARAMS["changed_at_ms"],
     }
 
 
@@ -432,6 +439,7 @@ def _clear_app_caches() -> None:
 
     views.clear_cache()
     st.cache_data.clear()
+    figure_cache.clear()
 
 
 def _checked(at, page: NavPage):
@@ -731,6 +739,10 @@ def budget_checks(results: dict) -> list[Budget]:
         label = f"CSV export of {exported['rows']:,} rows raises memory ≤ {EXPORT_MEMORY_BUDGET_MB} MB"
         ok = exported["rss_increase_mb"] <= EXPORT_MEMORY_BUDGET_MB
         checks.append(Budget(label, ok, f"{exported['rss_increase_mb']:,.0f} MB"))
+    if (load := results.get("load")) is not None:
+        from dashboard import load_run
+
+        checks += load_run.budgets(load)
     rss = results["server_rss_mb"]
     label = f"server_rss_mb ≤ {SERVER_RSS_BUDGET_MB}"
     if rss is None:
@@ -768,6 +780,10 @@ def markdown(results: dict, checks: list[Budget]) -> str:
             f"CSV export of {exported['rows']:,} rows ({exported['file_mb']:,.0f} MB): "
             f"{exported['seconds']:,.1f} s, peak memory +{exported['rss_increase_mb']:,.0f} MB"
         )
+    if "load" in results:
+        from dashboard import load_run
+
+        lines += load_run.markdown_lines(results["load"])
     lines.append("")
     lines += [f"- {note}" for note in results["notes"]]
     lines.append("")
@@ -804,6 +820,8 @@ def run(
     data_dir: Path,
     json_path: Path | None = None,
     skip_server: bool = False,
+    load_sessions: int | None = None,
+    load_seconds: float | None = None,
     progress: Callable[[str], None] = print,
 ) -> list[Budget]:
     """Build or reuse the data set, measure, write the JSON, print the table; returns the checks."""
@@ -830,7 +848,14 @@ def run(
     if not skip_server:
         progress("Measuring server memory in Chromium…")
         rss = server_rss_mb(url, notes=notes, progress=progress)
-    results = results_for(scale, view_rows, page_rows, rss, notes)
+    load = None
+    if not skip_server and load_sessions != 0:
+        from dashboard import load_run
+
+        sessions, seconds = load_sessions or load_run.SESSIONS, load_seconds or load_run.SECONDS
+        progress(f"Load run: {sessions} websocket sessions for {seconds:,.0f} s…")
+        load = load_run.load_run(url, sessions=sessions, seconds=seconds, notes=notes, progress=progress)
+    results = results_for(scale, view_rows, page_rows, rss, notes) | {"load": load}
     progress(f"Timing a refresh after {REFRESH_NEW_MESSAGES:,} new messages (rolled back)…")
     results["refresh_10k_ms"] = round(refresh_ms(url), 1)
     progress(f"Exporting {EXPORT_ROWS:,} rows to CSV in a fresh process…")

@@ -12,6 +12,7 @@ are not seen by an incremental refresh: `refresh(engine, full=True)` rebuilds ev
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +74,27 @@ _SQL = {
         "max_command_id": "select coalesce(max(id), 0) from command_metrics",
         "count_messages": "select count(*) from chat_messages where id > :lo and id <= :hi",
         "count_commands": "select count(*) from command_metrics where id > :lo and id <= :hi",
+        "staged": "select to_regclass('pg_temp.new_messages') is not null",
+        "stage_table": """
+            create temp table if not exists new_messages (
+                id bigint, chat_id bigint, user_id bigint, agent_id text, role text, sent_ms bigint
+            ) on commit drop
+        """,
+        "stage_clear": "truncate pg_temp.new_messages",
+        "stage": """
+            insert into pg_temp.new_messages (id, chat_id, user_id, agent_id, role, sent_ms)
+            select m.id, m.chat_id, m.user_id, m.agent_id, m.role, epoch_ms(m.timestamp)
+            from chat_messages as m
+            where m.id > :lo and m.id <= :hi
+        """,
+        "stage_analyze": "analyze pg_temp.new_messages",
+        # The id ending a batch of :n rows from :lo, when (lo, hi] holds more than that.
+        "batch_end": """
+            select m.id from chat_messages as m
+            where m.id > :lo and m.id <= :hi
+            order by m.id
+            offset :n - 1 limit 1
+        """,
         "save_watermark": """
             insert into lillo_dash.refresh_state as s (source, last_id, n_rows, refreshed_at)
             values (:source, :last_id, :n_rows, now())
@@ -82,10 +104,9 @@ _SQL = {
         "message_hourly": """
             insert into lillo_dash.message_hourly as r (hour_start, agent_id, role, n_messages, last_ms)
             select
-                date_trunc('hour', to_timestamp(epoch_ms(m.timestamp) / 1000.0)),
-                m.agent_id, m.role, count(*), max(epoch_ms(m.timestamp))
-            from chat_messages as m
-            where m.id > :lo and m.id <= :hi
+                date_trunc('hour', to_timestamp(m.sent_ms / 1000.0)),
+                m.agent_id, m.role, count(*), max(m.sent_ms)
+            from pg_temp.new_messages as m
             group by 1, 2, 3
             on conflict (hour_start, agent_id, role) do update
             set n_messages = r.n_messages + excluded.n_messages,
@@ -96,12 +117,10 @@ _SQL = {
                 (grain, period_start, chat_id, agent_id, n_messages, n_user_messages, last_ms)
             select
                 grain.name,
-                date_trunc(grain.name, to_timestamp(epoch_ms(m.timestamp) / 1000.0)),
-                m.chat_id, m.agent_id, count(*), count(*) filter (where m.role = 'user'),
-                max(epoch_ms(m.timestamp))
-            from chat_messages as m
+                date_trunc(grain.name, to_timestamp(m.sent_ms / 1000.0)),
+                m.chat_id, m.agent_id, count(*), count(*) filter (where m.role = 'user'), max(m.sent_ms)
+            from pg_temp.new_messages as m
             cross join (values ('hour'), ('day')) as grain (name)
-            where m.id > :lo and m.id <= :hi
             group by 1, 2, 3, 4
             on conflict (grain, period_start, chat_id, agent_id) do update
             set n_messages = r.n_messages + excluded.n_messages,
@@ -111,76 +130,91 @@ _SQL = {
         "chat_totals": """
             insert into lillo_dash.chat_totals as r (chat_id, agent_id, n_messages)
             select m.chat_id, m.agent_id, count(*)
-            from chat_messages as m
-            where m.id > :lo and m.id <= :hi
+            from pg_temp.new_messages as m
             group by 1, 2
             on conflict (chat_id, agent_id) do update set n_messages = r.n_messages + excluded.n_messages
         """,
         "chat_sizes": """
             insert into lillo_dash.chat_sizes as r (chat_id, n_messages)
             select m.chat_id, count(*)
-            from chat_messages as m
-            where m.id > :lo and m.id <= :hi
+            from pg_temp.new_messages as m
             group by 1
             on conflict (chat_id) do update set n_messages = r.n_messages + excluded.n_messages
         """,
-        "chat_people": """
-            insert into lillo_dash.chat_people as r
-                (chat_id, user_id, agent_id, n_messages, first_ms, last_ms)
-            select
-                m.chat_id, m.user_id, m.agent_id, count(*),
-                min(epoch_ms(m.timestamp)), max(epoch_ms(m.timestamp))
-            from chat_messages as m
-            where m.id > :lo and m.id <= :hi and m.role = 'user'
-            group by 1, 2, 3
-            on conflict (chat_id, user_id, agent_id) do update
-            set n_messages = r.n_messages + excluded.n_messages,
-                first_ms = least(r.first_ms, excluded.first_ms),
-                last_ms = greatest(r.last_ms, excluded.last_ms)
-        """,
-        # The (person, agent) pairs this batch touched and those people's all-agents rows,
-        # recomputed from chat_people (already updated above); unchanged rows are not rewritten.
-        "person_totals": """
-            with touched as (
-                select distinct m.user_id, m.agent_id from chat_messages as m
-                where m.id > :lo and m.id <= :hi and m.role = 'user'
+        # chat_people and person_totals in one statement, whose parts all see chat_people as it was
+        # before the batch. person_totals is chat_people summed per person (and agent), so adding the
+        # batch to it keeps it so; a row of chat_people the batch created (its count is the batch's:
+        # an updated row had at least one message before) adds a chat to the person and agent, and to
+        # the person's all-agents row unless they had written in that chat to another agent before.
+        "people": """
+            with new_people as (
+                select
+                    m.chat_id, m.user_id, m.agent_id, count(*) as n_messages,
+                    min(m.sent_ms) as first_ms, max(m.sent_ms) as last_ms
+                from pg_temp.new_messages as m
+                where m.role = 'user'
+                group by 1, 2, 3
+            ),
+
+            upserted as (
+                insert into lillo_dash.chat_people as r
+                    (chat_id, user_id, agent_id, n_messages, first_ms, last_ms)
+                select chat_id, user_id, agent_id, n_messages, first_ms, last_ms
+                from new_people
+                on conflict (chat_id, user_id, agent_id) do update
+                set n_messages = r.n_messages + excluded.n_messages,
+                    first_ms = least(r.first_ms, excluded.first_ms),
+                    last_ms = greatest(r.last_ms, excluded.last_ms)
+                returning r.chat_id, r.user_id, r.agent_id, r.n_messages
+            ),
+
+            people as (
+                select n.*, u.n_messages = n.n_messages as is_new_pair
+                from new_people as n
+                inner join upserted as u
+                    on u.chat_id = n.chat_id and u.user_id = n.user_id and u.agent_id = n.agent_id
             ),
 
             levels as (
-                select user_id, agent_id from touched
-                union
-                select distinct user_id, '*' from touched
+                select
+                    user_id, agent_id, sum(n_messages) as n_messages,
+                    count(*) filter (where is_new_pair) as n_new_chats,
+                    min(first_ms) as first_ms, max(last_ms) as last_ms
+                from people
+                group by 1, 2
+                union all
+                select
+                    p.user_id, '*', sum(p.n_messages),
+                    count(distinct p.chat_id) filter (
+                        where p.is_new_pair and not exists (
+                            select from lillo_dash.chat_people as x
+                            where x.chat_id = p.chat_id and x.user_id = p.user_id
+                        )
+                    ),
+                    min(p.first_ms), max(p.last_ms)
+                from people as p
+                group by 1
             )
 
             insert into lillo_dash.person_totals as r
                 (user_id, agent_id, n_messages, n_chats, first_ms, last_ms)
-            select
-                l.user_id, l.agent_id, sum(cp.n_messages), count(distinct cp.chat_id),
-                min(cp.first_ms), max(cp.last_ms)
-            from levels as l
-            -- Person by person through chat_people_by_user: a batch touches few of them.
-            cross join lateral (
-                select p.chat_id, p.n_messages, p.first_ms, p.last_ms
-                from lillo_dash.chat_people as p
-                where p.user_id = l.user_id and (l.agent_id = '*' or p.agent_id = l.agent_id)
-            ) as cp
-            group by 1, 2
+            select user_id, agent_id, n_messages, n_new_chats, first_ms, last_ms
+            from levels
             on conflict (user_id, agent_id) do update
-            set n_messages = excluded.n_messages, n_chats = excluded.n_chats,
-                first_ms = excluded.first_ms, last_ms = excluded.last_ms
-            where (r.n_messages, r.n_chats, r.first_ms, r.last_ms)
-                is distinct from (excluded.n_messages, excluded.n_chats, excluded.first_ms, excluded.last_ms)
+            set n_messages = r.n_messages + excluded.n_messages,
+                n_chats = r.n_chats + excluded.n_chats,
+                first_ms = least(r.first_ms, excluded.first_ms),
+                last_ms = greatest(r.last_ms, excluded.last_ms)
         """,
         "activity_hourly": """
             with bits as (
                 select
-                    date_trunc('hour', to_timestamp(epoch_ms(m.timestamp) / 1000.0)) as hour_start,
+                    date_trunc('hour', to_timestamp(m.sent_ms / 1000.0)) as hour_start,
                     agent.id as agent_id,
                     case when m.role = 'user' then lillo_dash.sketch_bit(m.user_id) end as user_bit,
                     lillo_dash.sketch_bit(m.chat_id) as chat_bit
-                from chat_messages as m
+                from pg_temp.new_messages as m
                 cross join lateral (values (m.agent_id), ('*')) as agent (id)
-                where m.id > :lo and m.id <= :hi
             )
             insert into lillo_dash.activity_hourly as r (hour_start, agent_id, user_bits, chat_bits)
             select
@@ -196,12 +230,11 @@ _SQL = {
         # One row per (day, agent, user bit, chat bit); the user bit is -1 for non-user messages.
         "daily_bits": """
             select
-                extract(epoch from date_trunc('day', to_timestamp(epoch_ms(m.timestamp) / 1000.0)))::bigint,
+                extract(epoch from date_trunc('day', to_timestamp(m.sent_ms / 1000.0)))::bigint,
                 m.agent_id,
                 case when m.role = 'user' then lillo_dash.sketch_bit(m.user_id) else -1 end,
                 lillo_dash.sketch_bit(m.chat_id)
-            from chat_messages as m
-            where m.id > :lo and m.id <= :hi
+            from pg_temp.new_messages as m
             group by 1, 2, 3, 4
         """,
         "merge_daily": """
@@ -213,6 +246,8 @@ _SQL = {
             from pg_temp.new_daily as s
             on conflict (day_start, agent_id) do update
             set users = r.users | excluded.users, chats = r.chats | excluded.chats
+            -- Bits already set (people and chats already seen that day) leave the maps as they are.
+            where (r.users | excluded.users, r.chats | excluded.chats) is distinct from (r.users, r.chats)
         """,
         "command_hourly": """
             with attributed as (
@@ -290,8 +325,8 @@ def _bitmaps(n_keys: int, which: np.ndarray, positions: np.ndarray) -> np.ndarra
     return maps
 
 
-def _merge_daily(conn: sa.Connection, lo: int, hi: int) -> None:
-    rows = _daily_rows(conn.execute(_SQL["daily_bits"], {"lo": lo, "hi": hi}).all())
+def _merge_daily(conn: sa.Connection) -> None:
+    rows = _daily_rows(conn.execute(_SQL["daily_bits"]).all())
     if not rows:
         return
     conn.exec_driver_sql(
@@ -310,17 +345,58 @@ def _merge_daily(conn: sa.Connection, lo: int, hi: int) -> None:
     conn.execute(_SQL["merge_daily"])
 
 
+_STAGED = "lillo_dash.new_messages"  # conn.info key: the (lo, hi, n_rows) pg_temp.new_messages holds
+
+
+def message_batches(conn: sa.Connection, lo: int, hi: int) -> Iterator[tuple[int, int]]:
+    """Id ranges (start, end] that cover (lo, hi] with at most BATCH_ROWS messages each: batches by
+    rows, not by ids, so that ids skipped by rolled-back inserts never split a small refresh."""
+    start = lo
+    while start < hi:
+        end = conn.execute(_SQL["batch_end"], {"lo": start, "hi": hi, "n": BATCH_ROWS}).scalar() or hi
+        yield start, end
+        start = end
+
+
+def stage_messages(conn: sa.Connection, lo: int, hi: int) -> int:
+    """Copy chat_messages rows with ids in (lo, hi] into pg_temp.new_messages (dropped at commit),
+    unless it holds them already; return how many there are. Every rollup of messages reads the
+    batch from there: one index scan of Lillo's table instead of one per rollup, and, analysed, a
+    table whose size and spread the planner knows (few people, not an estimated third of them)."""
+    staged = conn.info.get(_STAGED)
+    if staged and staged[:2] == (lo, hi) and conn.execute(_SQL["staged"]).scalar_one():
+        return staged[2]
+    conn.execute(_SQL["stage_table"])
+    conn.execute(_SQL["stage_clear"])
+    n_rows = conn.execute(_SQL["stage"], {"lo": lo, "hi": hi}).rowcount
+    conn.execute(_SQL["stage_analyze"])
+    conn.info[_STAGED] = (lo, hi, n_rows)
+    return n_rows
+
+
+def count_messages(conn: sa.Connection, lo: int, hi: int) -> int:
+    """Rows of chat_messages with ids in (lo, hi]: the staged batch's count when it is that range."""
+    if hi <= lo:
+        return 0
+    staged = conn.info.get(_STAGED)
+    if staged and staged[:2] == (lo, hi) and conn.execute(_SQL["staged"]).scalar_one():
+        return staged[2]
+    return conn.execute(_SQL["count_messages"], {"lo": lo, "hi": hi}).scalar_one()
+
+
+_MESSAGE_STEPS = ("message_hourly", "chat_activity", "chat_totals", "chat_sizes", "people", "activity_hourly")
+
+
 def _refresh_messages(conn: sa.Connection, lo: int, hi: int) -> None:
-    for start in range(lo, hi, BATCH_ROWS):
-        end = min(start + BATCH_ROWS, hi)
-        conn.execute(_SQL["message_hourly"], {"lo": start, "hi": end})
-        conn.execute(_SQL["chat_activity"], {"lo": start, "hi": end})
-        conn.execute(_SQL["chat_totals"], {"lo": start, "hi": end})
-        conn.execute(_SQL["chat_sizes"], {"lo": start, "hi": end})
-        conn.execute(_SQL["chat_people"], {"lo": start, "hi": end})
-        conn.execute(_SQL["person_totals"], {"lo": start, "hi": end})
-        conn.execute(_SQL["activity_hourly"], {"lo": start, "hi": end})
-        _merge_daily(conn, start, end)
+    for start, end in message_batches(conn, lo, hi):
+        stage_messages(conn, start, end)
+        for step in _MESSAGE_STEPS:
+            conn.execute(_SQL[step])
+        _merge_daily(conn)
+
+
+def _count_commands(conn: sa.Connection, lo: int, hi: int) -> int:
+    return conn.execute(_SQL["count_commands"], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
 
 
 def _refresh_commands(conn: sa.Connection, lo: int, hi: int) -> None:
@@ -359,15 +435,15 @@ def refresh_in_transaction(
         conn.execute(_SQL["forget_watermarks"])
     first_build = full
     for source, step, max_id, count in (
-        ("chat_messages", _refresh_messages, "max_message_id", "count_messages"),
-        ("command_metrics", _refresh_commands, "max_command_id", "count_commands"),
+        ("chat_messages", _refresh_messages, "max_message_id", count_messages),
+        ("command_metrics", _refresh_commands, "max_command_id", _count_commands),
     ):
         lo = conn.execute(_SQL["watermark"], {"source": source}).scalar() or 0
         hi = conn.execute(_SQL[max_id]).scalar_one()
         first_build = first_build or lo == 0
         if hi > lo:
             step(conn, lo, hi)
-        n_added = conn.execute(_SQL[count], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
+        n_added = count(conn, lo, hi)
         conn.execute(_SQL["save_watermark"], {"source": source, "last_id": max(hi, lo), "n_rows": n_added})
         added[source] = n_added
     # Rollups with watermarks of their own (added after the others: a database whose other

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from dashboard.rollups import _SQL, BATCH_ROWS
+from dashboard.rollups import _SQL, BATCH_ROWS, count_messages, message_batches, stage_messages
 from dashboard.views import expand_macros
 
 # Each table keeps its own watermark, so a database whose other rollups predate them builds them
@@ -70,19 +70,24 @@ _MODEL_SQL = {
                   where f.chat_id = p.chat_id and f.agent_id = p.agent_id
               )
         """,
-        # Only the pairs of the new rows: a pair set to another model before its first message.
+        # Only the pairs of the new rows (staged in pg_temp.new_messages by dashboard/rollups.py):
+        # a pair set to another model before its first message.
         "new_pairs_to_file": """
             insert into pg_temp.model_new_pairs (chat_id, agent_id)
-            select distinct m.chat_id, m.agent_id
-            from chat_messages as m
-            where m.id > :lo and m.id <= :hi
-              and exists (
+            select m.chat_id, m.agent_id
+            from (select distinct chat_id, agent_id from pg_temp.new_messages) as m
+            where exists (
                   select from model_preferences as p
                   where p.agent_id = m.agent_id and p.chat_id = m.chat_id and p.model_type <> 'OPENAI'
               )
               and not exists (
                   select from lillo_dash.model_pairs as f
                   where f.chat_id = m.chat_id and f.agent_id = m.agent_id
+              )
+              -- Found in an earlier batch of this refresh.
+              and not exists (
+                  select from pg_temp.model_new_pairs as q
+                  where q.chat_id = m.chat_id and q.agent_id = m.agent_id
               )
         """,
         "file_pairs": """
@@ -119,14 +124,14 @@ _MODEL_SQL = {
             where c.id <= :hi
             on conflict (command_id) do nothing
         """,
-        # The filed histories with rows in (lo, hi], from their last row before the earliest new
+        # The filed histories with rows in (lo, hi] (staged), from their last row before the earliest new
         # one (dashboard/rollups_replies.py's tails); position 1 is that row, whose own sample stays.
         "tail_turns": """
             with new_histories as (
-                select m.chat_id, m.agent_id, min(epoch_ms(m.timestamp)) as first_new_ms
-                from chat_messages as m
+                select m.chat_id, m.agent_id, min(m.sent_ms) as first_new_ms
+                from pg_temp.new_messages as m
                 inner join lillo_dash.model_pairs as f on f.chat_id = m.chat_id and f.agent_id = m.agent_id
-                where m.id > :lo and m.id <= :hi and m.role in ('user', 'assistant')
+                where m.role in ('user', 'assistant')
                 group by m.chat_id, m.agent_id
             ),
             tails as (
@@ -224,8 +229,7 @@ def _watermark(conn: sa.Connection, source: str) -> int | None:
     return conn.execute(_SQL["watermark"], {"source": source}).scalar()
 
 
-def _save_watermark(conn: sa.Connection, source: str, count: str, lo: int, hi: int) -> None:
-    n_added = conn.execute(_SQL[count], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
+def _save_watermark(conn: sa.Connection, source: str, n_added: int, lo: int, hi: int) -> None:
     conn.execute(_SQL["save_watermark"], {"source": source, "last_id": max(hi, lo), "n_rows": n_added})
 
 
@@ -252,9 +256,10 @@ def refresh(conn: sa.Connection) -> bool:
         conn.execute(_MODEL_SQL["drop_pairs"])
     # The filed pairs' new rows first; the pairs filed below come with their whole history.
     if not first_build:
-        for start in range(replies_lo, hi, BATCH_ROWS):
-            batch = {"lo": start, "hi": min(start + BATCH_ROWS, hi)}
+        for start, end in message_batches(conn, replies_lo, hi):
+            batch = {"lo": start, "hi": end}
             conn.exec_driver_sql("truncate pg_temp.model_tail_turns")
+            stage_messages(conn, start, end)
             conn.execute(_MODEL_SQL["tail_turns"], batch)
             conn.execute(_MODEL_SQL["drop_tail_replies"])
             conn.execute(_MODEL_SQL["add_tail_replies"])
@@ -263,14 +268,21 @@ def refresh(conn: sa.Connection) -> bool:
             conn.execute(_MODEL_SQL["add_commands"], batch)
     if preferences_changed:
         conn.execute(_MODEL_SQL["pairs_to_file"])
-    elif hi > replies_lo:
-        conn.execute(_MODEL_SQL["new_pairs_to_file"], {"lo": replies_lo, "hi": hi})
+    else:
+        for start, end in message_batches(conn, replies_lo, hi):
+            stage_messages(conn, start, end)
+            conn.execute(_MODEL_SQL["new_pairs_to_file"])
     conn.execute(_MODEL_SQL["file_pairs"])
     conn.execute(_MODEL_SQL["file_replies"], {"hi": hi})
     conn.execute(_MODEL_SQL["file_commands"], {"hi": commands_hi})
     conn.execute(_MODEL_SQL["save_preferences"], {"n_preferences": n_preferences, "checksum": checksum})
-    _save_watermark(conn, REPLIES_SOURCE, "count_messages", replies_lo, hi)
-    _save_watermark(conn, COMMANDS_SOURCE, "count_commands", commands_lo, commands_hi)
+    _save_watermark(conn, REPLIES_SOURCE, count_messages(conn, replies_lo, hi), replies_lo, hi)
+    n_commands = (
+        conn.execute(_SQL["count_commands"], {"lo": commands_lo, "hi": commands_hi}).scalar_one()
+        if commands_hi > commands_lo
+        else 0
+    )
+    _save_watermark(conn, COMMANDS_SOURCE, n_commands, commands_lo, commands_hi)
     if first_build:
         conn.execute(_MODEL_SQL["analyze"])
     return first_build

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from dashboard.rollups import _SQL, BATCH_ROWS
+from dashboard.rollups import _SQL, count_messages, message_batches, stage_messages
 from dashboard.views import expand_macros
 
 # --- Reply latency ------------------------------------------------------------------------------
@@ -51,12 +51,13 @@ _REPLY_LATENCY_SQL = {
             select 'day', date_trunc('day', hour_start), agent_id, bucket, sum(n_replies) from hourly
             group by 2, 3, 4
         """,
-        # The histogram rows the changes of ids (lo, hi] emptied are returned, to be deleted.
+        # The histogram rows the changes of ids (lo, hi] (staged in pg_temp.new_messages by
+        # dashboard/rollups.py) emptied are returned, to be deleted.
         "changes": """
             with new_histories as (
-                select m.chat_id, m.agent_id, min(epoch_ms(m.timestamp)) as first_new_ms
-                from chat_messages as m
-                where m.id > :lo and m.id <= :hi and m.role in ('user', 'assistant')
+                select m.chat_id, m.agent_id, min(m.sent_ms) as first_new_ms
+                from pg_temp.new_messages as m
+                where m.role in ('user', 'assistant')
                 group by m.chat_id, m.agent_id
             ),
             -- Two probes per history on Lillo's (chat_id, timestamp desc) index, one per epoch unit
@@ -171,13 +172,19 @@ def refresh(conn: sa.Connection) -> bool:
         conn.exec_driver_sql("reset enable_indexscan")
         conn.exec_driver_sql("reset enable_bitmapscan")
     else:
-        for start in range(lo, hi, BATCH_ROWS):
-            batch = {"lo": start, "hi": min(start + BATCH_ROWS, hi)}
+        # A history's tail is a handful of rows: read through plain index scans, which also mark
+        # the index entries of deleted (or rolled-back) rows dead as they pass them. A bitmap scan
+        # never does, so such entries would slow every later refresh until the next vacuum.
+        conn.exec_driver_sql("set local enable_bitmapscan = off")
+        for start, end in message_batches(conn, lo, hi):
+            batch = {"lo": start, "hi": end}
+            stage_messages(conn, start, end)
             emptied = conn.execute(_REPLY_LATENCY_SQL["changes"], batch).mappings().all()
             if emptied:
                 conn.execute(_REPLY_LATENCY_SQL["drop_empty"], [dict(row) for row in emptied])
-    n_added = conn.execute(_SQL["count_messages"], {"lo": lo, "hi": hi}).scalar_one() if hi > lo else 0
+        conn.exec_driver_sql("reset enable_bitmapscan")
     conn.execute(
-        _SQL["save_watermark"], {"source": REPLIES_SOURCE, "last_id": max(hi, lo), "n_rows": n_added}
+        _SQL["save_watermark"],
+        {"source": REPLIES_SOURCE, "last_id": max(hi, lo), "n_rows": count_messages(conn, lo, hi)},
     )
     return lo == 0

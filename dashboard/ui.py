@@ -10,7 +10,7 @@ from datetime import UTC
 import pandas as pd
 import streamlit as st
 
-from dashboard import export, views
+from dashboard import export, figure_cache, views
 from dashboard.drill import Drill, first_point
 
 
@@ -86,11 +86,12 @@ def chart_block(
     `drill`, clicking a bar opens the page listing the rows behind it."""
 
     def draw(frame: pd.DataFrame) -> None:
+        built = figure_cache.figure(figure, frame)
         if drill is None:
-            st.plotly_chart(figure(frame), width="stretch")
+            st.plotly_chart(built, width="stretch")
             return
         event = st.plotly_chart(
-            figure(frame), width="stretch", on_select="rerun", selection_mode="points", key=f"drill-{name}"
+            built, width="stretch", on_select="rerun", selection_mode="points", key=f"drill-{name}"
         )
         st.caption(drill.help)
         point = first_point(event)

@@ -255,11 +255,12 @@ def test_command_names(engine, rollup):
     assert dict(zip(got["command"], got["n_calls"], strict=True)) == rows["name"].value_counts().to_dict()
 
 
+@pytest.mark.parametrize("rollup", VARIANTS)
 @pytest.mark.parametrize(("range_name", "agent_ids", "command"), CASES)
-def test_command_slowest_calls(engine, range_name, agent_ids, command):
+def test_command_slowest_calls(engine, rollup, range_name, agent_ids, command):
     p = params(range_name, agent_ids=agent_ids, command=command, limit=4)
     rows = in_range(all_commands(), p).sort_values(["duration", "id"], ascending=False).head(4)
-    got = run(engine, "command_slowest_calls", p, False)
+    got = run(engine, "command_slowest_calls", p, rollup)
     assert list(got["command_row_id"]) == list(rows["id"])
     assert list(got["duration_ms"]) == list(rows["duration"])
     assert list(got["sent_ms"]) == list(rows["ms"])

@@ -91,8 +91,9 @@ create table if not exists lillo_dash.chat_people (
 );
 
 -- Per person and agent ('*' = all agents), ever: messages written, chats written in, first and
--- last message. Derived from chat_people (each refresh recomputes the people it touched), so the
--- people list ranks 200,000 people by reading an index, not by grouping chat_people.
+-- last message. chat_people summed per person (each refresh adds its batch to both in one
+-- statement), so the people list ranks 200,000 people by reading an index, not by grouping
+-- chat_people.
 create table if not exists lillo_dash.person_totals (
     user_id bigint not null,
     agent_id text not null,
