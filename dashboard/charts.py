@@ -20,7 +20,7 @@ def inert(values: pd.Series) -> pd.Series:
     return values.map(lambda v: v if pd.isna(v) else html.escape(str(v), quote=False))
 
 
-def _themed(figure: go.Figure, *, x_title: str, y_title: str) -> go.Figure:
+def themed(figure: go.Figure, *, x_title: str, y_title: str) -> go.Figure:
     figure.update_layout(
         font_family=FONT,
         margin=dict(l=8, r=8, t=32, b=8),
@@ -38,19 +38,45 @@ def time_axis_title(bucket: str, tz: str) -> str:
     return f"{bucket.capitalize()} ({tz})"
 
 
-def messages_per_bucket(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
-    """Stacked bars: messages per time bucket, one colour per agent."""
+def stacked_bars(
+    frame: pd.DataFrame,
+    *,
+    y: str,
+    y_title: str,
+    bucket: str,
+    tz: str,
+    color: str | None = None,
+    color_title: str = "",
+    custom_data: list[str] | None = None,
+) -> go.Figure:
+    """Bars per time bucket stacked by `color` (a column of names from the data, shown inert), in
+    the shared look."""
+    x_title = time_axis_title(bucket, tz)
     figure = px.bar(
-        frame.assign(agent_name=inert(frame["agent_name"])),
+        frame.assign(**{color: inert(frame[color])}) if color else frame,
         x="bucket_start",
-        y="n_messages",
-        color="agent_name",
-        custom_data=["agent_id"],  # what a click drills down to
+        y=y,
+        color=color,
+        custom_data=custom_data,
         color_discrete_sequence=PALETTE,
-        labels={"bucket_start": time_axis_title(bucket, tz), "n_messages": "Messages", "agent_name": "Agent"},
+        labels={"bucket_start": x_title, y: y_title} | ({color: color_title} if color else {}),
     )
     figure.update_layout(barmode="stack")
-    return _themed(figure, x_title=time_axis_title(bucket, tz), y_title="Messages")
+    return themed(figure, x_title=x_title, y_title=y_title)
+
+
+def messages_per_bucket(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
+    """Stacked bars: messages per time bucket, one colour per agent."""
+    return stacked_bars(
+        frame,
+        y="n_messages",
+        y_title="Messages",
+        bucket=bucket,
+        tz=tz,
+        color="agent_name",
+        color_title="Agent",
+        custom_data=["agent_id"],  # what a click drills down to
+    )
 
 
 def commands_per_bucket(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
@@ -63,7 +89,7 @@ def commands_per_bucket(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figu
         ]
     )
     figure.update_layout(barmode="stack")
-    return _themed(figure, x_title=time_axis_title(bucket, tz), y_title="Commands")
+    return themed(figure, x_title=time_axis_title(bucket, tz), y_title="Commands")
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -106,7 +132,7 @@ def chat_sizes(frame: pd.DataFrame) -> go.Figure:
         hovertemplate="%{customdata[1]} messages: %{y:,} chats, %{customdata[0]:,} messages<extra></extra>"
     )
     figure.update_xaxes(type="category", categoryorder="array", categoryarray=list(frame["size_label"]))
-    return _themed(figure, x_title="Messages in the chat", y_title="Chats")
+    return themed(figure, x_title="Messages in the chat", y_title="Chats")
 
 
 def reply_latency(frame: pd.DataFrame) -> go.Figure:
@@ -124,9 +150,9 @@ def reply_latency(frame: pd.DataFrame) -> go.Figure:
             hovertemplate=f"%{{y}}: {label} %{{x:,.1f}} s over %{{customdata:,}} replies<extra></extra>",
         )
     figure.update_layout(barmode="group", height=max(240, 60 + 36 * len(ordered)))
-    themed = _themed(figure, x_title="Seconds from a person's message to the agent's reply", y_title="")
-    themed.update_layout(hovermode="closest", height=max(240, 60 + 36 * len(ordered)))
-    return themed
+    styled = themed(figure, x_title="Seconds from a person's message to the agent's reply", y_title="")
+    styled.update_layout(hovermode="closest", height=max(240, 60 + 36 * len(ordered)))
+    return styled
 
 
 def messages_by_role(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
@@ -151,7 +177,7 @@ def messages_by_role(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
         color_discrete_sequence=PALETTE,
         labels={"n": "Messages", "bucket_start": "", "role": ""},
     )
-    return _themed(figure, x_title=time_axis_title(bucket, tz), y_title="Messages")
+    return themed(figure, x_title=time_axis_title(bucket, tz), y_title="Messages")
 
 
 def hour_of_week_heatmap(frame: pd.DataFrame, *, tz: str) -> go.Figure:
@@ -171,7 +197,7 @@ def hour_of_week_heatmap(frame: pd.DataFrame, *, tz: str) -> go.Figure:
             colorbar=dict(title=dict(text="Messages")),
         )
     )
-    figure = _themed(figure, x_title=f"Hour of day ({tz})", y_title="")
+    figure = themed(figure, x_title=f"Hour of day ({tz})", y_title="")
     figure.update_yaxes(autorange="reversed", rangemode=None)
     figure.update_layout(hovermode="closest", height=300)
     return figure
@@ -191,9 +217,9 @@ def agent_share(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
         labels={"bucket_start": time_axis_title(bucket, tz), "n_messages": "Messages", "agent_name": "Agent"},
     )
     figure.update_traces(hovertemplate="%{y:.1f}%")
-    themed = _themed(figure, x_title=time_axis_title(bucket, tz), y_title="Share of messages (%)")
-    themed.update_yaxes(range=[0, 100])
-    return themed
+    styled = themed(figure, x_title=time_axis_title(bucket, tz), y_title="Share of messages (%)")
+    styled.update_yaxes(range=[0, 100])
+    return styled
 
 
 def with_change_markers(figure: go.Figure, changes: pd.DataFrame) -> go.Figure:
@@ -209,17 +235,16 @@ def with_change_markers(figure: go.Figure, changes: pd.DataFrame) -> go.Figure:
 
 def command_trend(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
     """Stacked bars: command calls per bucket, one colour per command (view command_trend)."""
-    figure = px.bar(
-        frame.assign(command_label=inert(frame["command"])),
-        x="bucket_start",
+    return stacked_bars(
+        frame.assign(command_label=frame["command"]),
         y="n_calls",
+        y_title="Calls",
+        bucket=bucket,
+        tz=tz,
         color="command_label",
-        custom_data=["command"],  # what a click drills down to
-        color_discrete_sequence=PALETTE,
-        labels={"bucket_start": time_axis_title(bucket, tz), "n_calls": "Calls", "command_label": "Command"},
+        color_title="Command",
+        custom_data=["command"],  # what a click drills down to, as stored
     )
-    figure.update_layout(barmode="stack")
-    return _themed(figure, x_title=time_axis_title(bucket, tz), y_title="Calls")
 
 
 def command_failures(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
@@ -245,7 +270,7 @@ def command_durations(frame: pd.DataFrame) -> go.Figure:
             hovertemplate="%{customdata[0]:,.0f}–%{customdata[1]:,.0f} ms: %{y:,} calls<extra></extra>",
         )
     )
-    themed = _themed(figure, x_title="Duration (ms, log scale)", y_title="Calls")
-    themed.update_xaxes(type="log")
-    themed.update_layout(hovermode="closest")
-    return themed
+    styled = themed(figure, x_title="Duration (ms, log scale)", y_title="Calls")
+    styled.update_xaxes(type="log")
+    styled.update_layout(hovermode="closest")
+    return styled

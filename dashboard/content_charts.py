@@ -5,10 +5,9 @@ of dashboard.charts."""
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
-from dashboard.charts import PALETTE, SUCCESS_COLOR, _themed, inert, time_axis_title
+from dashboard.charts import PALETTE, SUCCESS_COLOR, stacked_bars, themed
 
 # Bands of text that is no usable balance stand apart from the numbers.
 UNUSABLE_COLOR = "#9aa0a6"
@@ -33,34 +32,26 @@ def _one_bucket_readable(figure: go.Figure, frame: pd.DataFrame, bucket: str) ->
 
 def posts_per_bucket(frame: pd.DataFrame, *, bucket: str, tz: str) -> go.Figure:
     """Stacked bars: posts per time bucket, one colour per post type."""
-    figure = px.bar(
-        frame.assign(post_type=inert(frame["post_type"])),
-        x="bucket_start",
-        y="n_posts",
-        color="post_type",
-        color_discrete_sequence=PALETTE,
-        labels={"bucket_start": time_axis_title(bucket, tz), "n_posts": "Posts", "post_type": "Type"},
+    figure = stacked_bars(
+        frame, y="n_posts", y_title="Posts", bucket=bucket, tz=tz, color="post_type", color_title="Type"
     )
-    figure.update_layout(barmode="stack")
-    _one_bucket_readable(figure, frame, bucket)
-    return _themed(figure, x_title=time_axis_title(bucket, tz), y_title="Posts")
+    return _one_bucket_readable(figure, frame, bucket)
 
 
 def items_per_bucket(frame: pd.DataFrame, *, bucket: str, tz: str, noun: str) -> go.Figure:
     """Stacked bars: gallery items (illustrations, poses) per time bucket, one colour per agent
     when the rows name agents."""
     named = "agent_name" in frame.columns
-    figure = px.bar(
-        frame.assign(agent_name=inert(frame["agent_name"])) if named else frame,
-        x="bucket_start",
+    figure = stacked_bars(
+        frame,
         y="n_items",
+        y_title=noun,
+        bucket=bucket,
+        tz=tz,
         color="agent_name" if named else None,
-        color_discrete_sequence=PALETTE,
-        labels={"bucket_start": time_axis_title(bucket, tz), "n_items": noun, "agent_name": "Agent"},
+        color_title="Agent",
     )
-    figure.update_layout(barmode="stack")
-    _one_bucket_readable(figure, frame, bucket)
-    return _themed(figure, x_title=time_axis_title(bucket, tz), y_title=noun)
+    return _one_bucket_readable(figure, frame, bucket)
 
 
 def _bands(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
@@ -81,11 +72,11 @@ def balance_distribution(frame: pd.DataFrame) -> go.Figure:
         )
     )
     figure.update_xaxes(type="category", categoryorder="array", categoryarray=list(bands["band"]))
-    themed = _themed(
+    styled = themed(
         figure, x_title="Verified balance (grey: stored text that is no usable number)", y_title="Holders"
     )
-    themed.update_layout(hovermode="closest")
-    return themed
+    styled.update_layout(hovermode="closest")
+    return styled
 
 
 def verification_age(frame: pd.DataFrame) -> go.Figure:
@@ -110,4 +101,4 @@ def verification_age(frame: pd.DataFrame) -> go.Figure:
     )
     figure.update_layout(barmode="stack")
     figure.update_xaxes(type="category", categoryorder="array", categoryarray=list(bands["band"]))
-    return _themed(figure, x_title="Last verified", y_title="Holders")
+    return themed(figure, x_title="Last verified", y_title="Holders")

@@ -283,7 +283,8 @@ def _insert(engine: sa.Engine, rows: list[dict]) -> None:
 
 def _table(engine: sa.Engine, name: str) -> list[tuple]:
     with engine.connect() as conn:
-        return sorted(conn.execute(sa.text(f"select * from lillo_dash.{name}")).all())
+        table = sa.Table(name, sa.MetaData(), schema="lillo_dash", autoload_with=conn)
+        return sorted(conn.execute(sa.select(table)).all())
 
 
 def test_new_rows_before_and_after_refresh(new_database):
