@@ -82,6 +82,9 @@ def reader_engine(url: str, *, statement_timeout_ms: int) -> sa.Engine:
     def _read_only_session(dbapi_conn, _record):
         with dbapi_conn.cursor() as cur:
             _set_statement_timeout(cur, statement_timeout_ms)
+            # The server's default (often 4 MB) sends the model comparison's grouping of every
+            # person in a range to disk; the pool bounds how many sessions hold this at once.
+            cur.execute("select set_config('work_mem', %s, false)", (READER_WORK_MEM,))
             cur.execute("set session characteristics as transaction read only")
             # With the dashboard installed, reads run as its reader role, so the database itself
             # refuses writes and the agents credentials column whatever the login role may do.
@@ -95,6 +98,7 @@ def reader_engine(url: str, *, statement_timeout_ms: int) -> sa.Engine:
 
 
 READER_ROLE = "lillo_dash_reader"
+READER_WORK_MEM = "64MB"
 # Roles belong to the whole server, grants to one database: the role is used only where this
 # database's install gave it access (USAGE on lillo_dash).
 _CAN_BECOME_SQL = (

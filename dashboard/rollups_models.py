@@ -1,5 +1,6 @@
-"""The rollup of the pairs set to another model (lillo_dash.model_pairs, model_pair_replies,
-model_pair_commands; see sql/install/008_model_rollups.sql), refreshed by dashboard/rollups.py."""
+"""The rollup of the pairs set to another model (lillo_dash.model_pairs, model_pair_activity,
+model_pair_replies, model_pair_commands; see sql/install/008_model_rollups.sql), refreshed by
+dashboard/rollups.py."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dashboard.views import expand_macros
 # are filed. The reply samples of a filed pair change as rows arrive exactly as in
 # dashboard/rollups_replies.py: a history with new rows is recomputed from its last row before the
 # earliest new one. sql/views/model_comparison.rollup.sql does the same live; keep the two alike.
+ACTIVITY_SOURCE = "model_pair_activity"
 REPLIES_SOURCE = "model_pair_replies"
 COMMANDS_SOURCE = "model_pair_commands"
 
@@ -22,8 +24,8 @@ _MODEL_SQL = {
     name: sa.text(expand_macros(sql))
     for name, sql in {
         "clear": """
-            truncate lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_replies,
-                lillo_dash.model_pair_commands
+            truncate lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_activity,
+                lillo_dash.model_pair_replies, lillo_dash.model_pair_commands
         """,
         "preferences": """
             select count(*), coalesce(sum(hashtext(p.agent_id || ' ' || p.chat_id || ' ' || p.model_type)), 0)
@@ -46,6 +48,11 @@ _MODEL_SQL = {
                     where p.agent_id = f.agent_id and p.chat_id = f.chat_id and p.model_type <> 'OPENAI'
                 )
                 returning f.chat_id, f.agent_id
+            ),
+            activity as (
+                delete from lillo_dash.model_pair_activity as a
+                using gone as g
+                where a.chat_id = g.chat_id and a.agent_id = g.agent_id
             ),
             replies as (
                 delete from lillo_dash.model_pair_replies as r
@@ -94,6 +101,32 @@ _MODEL_SQL = {
             insert into lillo_dash.model_pairs (chat_id, agent_id)
             select chat_id, agent_id from pg_temp.model_new_pairs
             on conflict do nothing
+        """,
+        # Periods as lillo_dash.chat_activity's (dashboard/rollups.py), so either may answer for a pair.
+        "file_activity": """
+            insert into lillo_dash.model_pair_activity (grain, period_start, chat_id, agent_id, n_messages)
+            select
+                grain.name, date_trunc(grain.name, to_timestamp(epoch_ms(m.timestamp) / 1000.0)),
+                m.chat_id, m.agent_id, count(*)
+            from pg_temp.model_new_pairs as p
+            inner join chat_messages as m on m.chat_id = p.chat_id and m.agent_id = p.agent_id
+            cross join (values ('hour'), ('day')) as grain (name)
+            where m.id <= :hi
+            group by 1, 2, 3, 4
+            on conflict (grain, period_start, chat_id, agent_id) do nothing
+        """,
+        "add_activity": """
+            insert into lillo_dash.model_pair_activity as r
+                (grain, period_start, chat_id, agent_id, n_messages)
+            select
+                grain.name, date_trunc(grain.name, to_timestamp(m.sent_ms / 1000.0)), m.chat_id, m.agent_id,
+                count(*)
+            from pg_temp.new_messages as m
+            inner join lillo_dash.model_pairs as f on f.chat_id = m.chat_id and f.agent_id = m.agent_id
+            cross join (values ('hour'), ('day')) as grain (name)
+            group by 1, 2, 3, 4
+            on conflict (grain, period_start, chat_id, agent_id) do update
+            set n_messages = r.n_messages + excluded.n_messages
         """,
         "file_replies": """
             insert into lillo_dash.model_pair_replies (reply_id, chat_id, agent_id, sent_ms, latency_ms)
@@ -209,9 +242,13 @@ _MODEL_SQL = {
               and exists (select from lillo_dash.model_pairs as x where x.chat_id = c.chat_id)
             on conflict (command_id) do nothing
         """,
-        "installed": "select to_regclass('lillo_dash.model_pairs') is not null",
+        "installed": """
+            select to_regclass('lillo_dash.model_pairs') is not null
+                and to_regclass('lillo_dash.model_pair_activity') is not null
+        """,
         "analyze": """
-            analyze lillo_dash.model_pairs, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands
+            analyze lillo_dash.model_pairs, lillo_dash.model_pair_activity, lillo_dash.model_pair_replies,
+                lillo_dash.model_pair_commands
         """,
     }.items()
 }
@@ -239,11 +276,14 @@ def refresh(conn: sa.Connection) -> bool:
     alone until `python -m dashboard install` adds them: the other rollups still refresh."""
     if not conn.execute(_MODEL_SQL["installed"]).scalar_one():
         return False
+    activity_lo = _watermark(conn, ACTIVITY_SOURCE)
     replies_lo = _watermark(conn, REPLIES_SOURCE)
     commands_lo = _watermark(conn, COMMANDS_SOURCE)
     hi = conn.execute(_SQL["max_message_id"]).scalar_one()
     commands_hi = conn.execute(_SQL["max_command_id"]).scalar_one()
-    first_build = replies_lo is None or commands_lo is None
+    # The messages' two tables move together; one built before the other (a database installed
+    # before model_pair_activity existed) is built again with it.
+    first_build = replies_lo is None or commands_lo is None or activity_lo != replies_lo
     if first_build:
         conn.execute(_MODEL_SQL["clear"])
         replies_lo = commands_lo = 0
@@ -260,6 +300,7 @@ def refresh(conn: sa.Connection) -> bool:
             batch = {"lo": start, "hi": end}
             conn.exec_driver_sql("truncate pg_temp.model_tail_turns")
             stage_messages(conn, start, end)
+            conn.execute(_MODEL_SQL["add_activity"])
             conn.execute(_MODEL_SQL["tail_turns"], batch)
             conn.execute(_MODEL_SQL["drop_tail_replies"])
             conn.execute(_MODEL_SQL["add_tail_replies"])
@@ -273,10 +314,13 @@ def refresh(conn: sa.Connection) -> bool:
             stage_messages(conn, start, end)
             conn.execute(_MODEL_SQL["new_pairs_to_file"])
     conn.execute(_MODEL_SQL["file_pairs"])
+    conn.execute(_MODEL_SQL["file_activity"], {"hi": hi})
     conn.execute(_MODEL_SQL["file_replies"], {"hi": hi})
     conn.execute(_MODEL_SQL["file_commands"], {"hi": commands_hi})
     conn.execute(_MODEL_SQL["save_preferences"], {"n_preferences": n_preferences, "checksum": checksum})
-    _save_watermark(conn, REPLIES_SOURCE, count_messages(conn, replies_lo, hi), replies_lo, hi)
+    n_messages = count_messages(conn, replies_lo, hi)
+    _save_watermark(conn, ACTIVITY_SOURCE, n_messages, replies_lo, hi)
+    _save_watermark(conn, REPLIES_SOURCE, n_messages, replies_lo, hi)
     n_commands = (
         conn.execute(_SQL["count_commands"], {"lo": commands_lo, "hi": commands_hi}).scalar_one()
         if commands_hi > commands_lo

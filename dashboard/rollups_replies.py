@@ -16,7 +16,8 @@ from dashboard.views import expand_macros
 # new rows, the samples from its last row before the earliest new one, adding the samples of all
 # rows there and taking away those of the old rows alone: exact, and cheap while rows arrive in
 # order (the recomputed tail is then just the new rows and one row before them). The rollup view's
-# live part is the same computation; keep the two alike.
+# live part is the same computation; keep the two alike. Every period also has an all-agents level
+# (agent '*'), which the model comparison reads instead of every agent's rows.
 REPLIES_SOURCE = "reply_latency"
 
 _REPLY_LATENCY_SQL = {
@@ -44,11 +45,17 @@ _REPLY_LATENCY_SQL = {
                 from turns
                 where role = 'assistant' and previous_role = 'user'
                 group by 1, 2, 3
+            ),
+            levels as (
+                select hour_start, agent_id, bucket, n_replies from hourly
+                union all
+                select hour_start, '*', bucket, sum(n_replies) from hourly
+                group by 1, 3
             )
             insert into lillo_dash.reply_latency_histogram (grain, period_start, agent_id, bucket, n_replies)
-            select 'hour', hour_start, agent_id, bucket, n_replies from hourly
+            select 'hour', hour_start, agent_id, bucket, n_replies from levels
             union all
-            select 'day', date_trunc('day', hour_start), agent_id, bucket, sum(n_replies) from hourly
+            select 'day', date_trunc('day', hour_start), agent_id, bucket, sum(n_replies) from levels
             group by 2, 3, 4
         """,
         # The histogram rows the changes of ids (lo, hi] (staged in pg_temp.new_messages by
@@ -133,10 +140,11 @@ _REPLY_LATENCY_SQL = {
                 insert into lillo_dash.reply_latency_histogram as r
                     (grain, period_start, agent_id, bucket, n_replies)
                 select
-                    grain.name, date_trunc(grain.name, c.hour_start), c.agent_id, c.bucket,
+                    grain.name, date_trunc(grain.name, c.hour_start), level.agent_id, c.bucket,
                     sum(c.n_replies)
                 from changes as c
                 cross join (values ('hour'), ('day')) as grain (name)
+                cross join lateral (values (c.agent_id), ('*')) as level (agent_id)
                 group by 1, 2, 3, 4
                 having sum(c.n_replies) <> 0
                 on conflict (grain, period_start, agent_id, bucket) do update
@@ -153,6 +161,18 @@ _REPLY_LATENCY_SQL = {
         # A first build after the other rollups (refresh_state rows gone or never written for it):
         # whatever the table holds is not counted by the watermark.
         "clear": "delete from lillo_dash.reply_latency_histogram",
+        # A table built before the all-agents level existed: the level summed from the agents' rows
+        # once. (Scans until it meets a '*' row, which in a table with the level comes early.)
+        "lacks_all_agents_level": """
+            select exists (select from lillo_dash.reply_latency_histogram)
+                and not exists (select from lillo_dash.reply_latency_histogram where agent_id = '*')
+        """,
+        "add_all_agents_level": """
+            insert into lillo_dash.reply_latency_histogram (grain, period_start, agent_id, bucket, n_replies)
+            select grain, period_start, '*', bucket, sum(n_replies)
+            from lillo_dash.reply_latency_histogram
+            group by grain, period_start, bucket
+        """,
     }.items()
 }
 
@@ -172,6 +192,8 @@ def refresh(conn: sa.Connection) -> bool:
         conn.exec_driver_sql("reset enable_indexscan")
         conn.exec_driver_sql("reset enable_bitmapscan")
     else:
+        if conn.execute(_REPLY_LATENCY_SQL["lacks_all_agents_level"]).scalar_one():
+            conn.execute(_REPLY_LATENCY_SQL["add_all_agents_level"])
         # A history's tail is a handful of rows: read through plain index scans, which also mark
         # the index entries of deleted (or rolled-back) rows dead as they pass them. A bitmap scan
         # never does, so such entries would slow every later refresh until the next vacuum.

@@ -47,6 +47,10 @@ from dashboard.live_schema import LiveSchema
 log = logging.getLogger(__name__)
 
 VIEWS_DIR = SQL_DIR / "views"
+# CTEs that several views share, written once: a line `-- include: <part>` in a view stands for
+# sql/view_parts/<part>.sql.
+PARTS_DIR = SQL_DIR / "view_parts"
+_INCLUDE = re.compile(r"^-- include: ([a-z0-9_]+)$", re.MULTILINE)
 
 # Epochs above this are milliseconds (1e11 s is the year 5138; 1e11 ms is March 1973).
 MS_THRESHOLD = 100_000_000_000
@@ -193,7 +197,11 @@ def load_view(name: str, *, rollup: bool = False) -> ViewSql:
     path = VIEWS_DIR / f"{name}{ROLLUP_SUFFIX if rollup else ''}.sql"
     if not re.fullmatch(r"[a-z0-9_]+", name) or not path.is_file():
         raise KeyError(f"no view named {name!r}{' (rollup variant)' if rollup else ''} in sql/views")
-    return parse_view(name, path.read_text(encoding="utf-8"))
+    return parse_view(name, _with_parts(path.read_text(encoding="utf-8")))
+
+
+def _with_parts(text: str) -> str:
+    return _INCLUDE.sub(lambda m: (PARTS_DIR / f"{m[1]}.sql").read_text(encoding="utf-8").rstrip("\n"), text)
 
 
 def view_names() -> list[str]:
@@ -225,6 +233,7 @@ WATERMARK_PARAMS = {
     # So does the retention rollup (person_weeks).
     "weeks_watermark": "person_weeks",
     # And the rollup of the pairs set to another model (dashboard/rollups_models.py).
+    "model_activity_watermark": "model_pair_activity",
     "model_replies_watermark": "model_pair_replies",
     "model_commands_watermark": "model_pair_commands",
 }

@@ -601,8 +601,22 @@ def filed_rows(engine: sa.Engine) -> dict[str, list[tuple]]:
     with engine.connect() as conn:
         return {
             table: conn.execute(sa.text(f"select * from lillo_dash.{table} order by 1, 2")).all()
-            for table in ("model_pairs", "model_pair_replies", "model_pair_commands")
+            for table in ("model_pairs", "model_pair_activity", "model_pair_replies", "model_pair_commands")
         }
+
+
+def assert_activity_of_filed_pairs(engine: sa.Engine) -> None:
+    """model_pair_activity holds chat_activity's rows of exactly the filed pairs."""
+    with engine.connect() as conn:
+        want = conn.execute(
+            sa.text(
+                "select a.grain, a.period_start, a.chat_id, a.agent_id, a.n_messages"
+                " from lillo_dash.chat_activity as a inner join lillo_dash.model_pairs as f"
+                " on f.chat_id = a.chat_id and f.agent_id = a.agent_id order by 1, 2, 3, 4"
+            )
+        ).all()
+    got = filed_rows(engine)["model_pair_activity"]
+    assert want and sorted(got) == want
 
 
 def test_refresh_files_pairs_set_to_another_model_and_drops_those_set_back(new_database):
@@ -639,6 +653,7 @@ def test_refresh_files_pairs_set_to_another_model_and_drops_those_set_back(new_d
             (SHARED_CHAT, 10_000),
         }
         assert not [r for r in incremental["model_pair_commands"] if r.agent_id == ADA]
+        assert_activity_of_filed_pairs(engine)
         assert_variants_agree(engine)
         rollups.refresh(engine, full=True)
         assert filed_rows(engine) == incremental
@@ -666,5 +681,23 @@ def test_a_database_without_commands_is_built_once(new_database):
             assert rollups_models.refresh(conn) is False  # an empty command_metrics is not "not built yet"
         assert [tuple(r) for r in filed_rows(engine)["model_pairs"]] == [(OPENAI_CHAT, ADA)]
         assert [r.latency_ms for r in filed_rows(engine)["model_pair_replies"]] == [5_000, 2_000]
+    finally:
+        engine.dispose()
+
+
+def test_activity_of_filed_pairs_built_on_a_database_installed_before_it(new_database):
+    """A database whose model rollups predate model_pair_activity (no watermark for it, an empty
+    table): the next refresh builds the model rollups again, and until then the views count the
+    filed pairs' messages live."""
+    engine = build(new_database("models_late_activity"))
+    try:
+        assert_activity_of_filed_pairs(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text("delete from lillo_dash.refresh_state where source = 'model_pair_activity'"))
+            conn.execute(sa.text("truncate lillo_dash.model_pair_activity"))
+        assert_variants_agree(engine)
+        rollups.refresh(engine)
+        assert_activity_of_filed_pairs(engine)
+        assert_variants_agree(engine)
     finally:
         engine.dispose()

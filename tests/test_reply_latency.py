@@ -255,6 +255,48 @@ def test_late_rows_and_second_epochs_before_and_after_refresh(new_database):
         engine.dispose()
 
 
+def assert_all_agents_level_sums_the_agents(engine: sa.Engine) -> None:
+    """The '*' rows are, per (grain, period, bucket), the agents' rows summed (pandas, not SQL)."""
+    rows = pd.DataFrame(
+        histogram_rows(engine), columns=["grain", "period_start", "agent_id", "bucket", "n_replies"]
+    )
+    agents = rows[rows["agent_id"] != "*"]
+    want = agents.groupby(["grain", "period_start", "bucket"])["n_replies"].sum()
+    got = rows[rows["agent_id"] == "*"].set_index(["grain", "period_start", "bucket"])["n_replies"]
+    assert not agents.empty
+    assert got.sort_index().to_dict() == want.sort_index().to_dict()
+
+
+def test_all_agents_level_kept_by_build_and_refresh(new_database):
+    engine = admin_engine(
+        prepared(new_database("latency_level"), seed=lambda e: insert_messages(e, EXTRA_MESSAGES))
+    )
+    try:
+        assert_all_agents_level_sums_the_agents(engine)
+        insert_messages(engine, NEW_MESSAGES)  # late rows move samples between buckets
+        rollups.refresh(engine)
+        assert_all_agents_level_sums_the_agents(engine)
+    finally:
+        engine.dispose()
+
+
+def test_all_agents_level_added_to_a_table_built_without_it(new_database):
+    """A histogram built before the '*' level existed gets it summed from the agents' rows on the
+    next refresh, and keeps it with the new rows."""
+    engine = admin_engine(
+        prepared(new_database("latency_no_level"), seed=lambda e: insert_messages(e, EXTRA_MESSAGES))
+    )
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("delete from lillo_dash.reply_latency_histogram where agent_id = '*'"))
+        insert_messages(engine, NEW_MESSAGES)
+        rollups.refresh(engine)
+        assert_all_agents_level_sums_the_agents(engine)
+        assert_both_variants_match(engine, FIXTURE_RANGES, FIXTURE_AGENT_SETS)
+    finally:
+        engine.dispose()
+
+
 def test_rollup_is_built_when_installed_after_the_others(new_database):
     """A database whose rollups predate the histogram table: its own watermark is missing, so the
     view counts everything live until the next refresh builds the table."""

@@ -1,10 +1,11 @@
--- The pairs set to another model: reply latency samples and commands of the (agent, chat) pairs
--- whose model_preferences row names a model other than OPENAI, for the Models page. They are
--- usually few, and the model comparison reads them pair by pair: from these tables instead of
--- Lillo's rows. Kept by dashboard/rollups_models.py under watermarks of their own (refresh_state
--- sources 'model_pair_replies' and 'model_pair_commands'); a refresh files the pairs set to another
--- model since the last one (with their whole history) and drops the pairs set back. The views read
--- a pair not filed yet from Lillo's tables, so their answers never wait for a refresh.
+-- The pairs set to another model: messages per period, reply latency samples and commands of the
+-- (agent, chat) pairs whose model_preferences row names a model other than OPENAI, for the Models
+-- page. They are usually few, and the model views read them pair by pair: from these tables
+-- instead of Lillo's rows. Kept by dashboard/rollups_models.py under watermarks of their own
+-- (refresh_state sources 'model_pair_activity', 'model_pair_replies' and 'model_pair_commands'); a
+-- refresh files the pairs set to another model since the last one (with their whole history) and
+-- drops the pairs set back. The views read a pair not filed yet from Lillo's tables, so their
+-- answers never wait for a refresh.
 
 -- The filed pairs: those with a model other than OPENAI and messages, at the last refresh. Keyed
 -- by chat first: a new command is matched to its chat before its agent is looked up.
@@ -20,6 +21,17 @@ create table if not exists lillo_dash.model_pairs_state (
     singleton boolean primary key default true check (singleton),
     n_preferences bigint not null,
     checksum bigint not null
+);
+
+-- Messages per (UTC day or hour, filed pair), as lillo_dash.chat_activity counts them: the model
+-- views read the few filed pairs' rows by period instead of probing chat_activity pair by pair.
+create table if not exists lillo_dash.model_pair_activity (
+    grain text not null check (grain in ('hour', 'day')),
+    period_start timestamptz not null,
+    chat_id bigint not null,
+    agent_id text not null,
+    n_messages bigint not null,
+    primary key (grain, period_start, chat_id, agent_id) include (n_messages)
 );
 
 -- One row per reply of a filed pair (the assistant message's chat_messages.id): the samples of
@@ -53,8 +65,8 @@ create index if not exists model_pair_commands_by_pair
 do $install$
 begin
     if exists (select from pg_catalog.pg_roles where rolname = 'lillo_dash_reader') then
-        grant select on lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_replies,
-            lillo_dash.model_pair_commands to lillo_dash_reader;
+        grant select on lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_activity,
+            lillo_dash.model_pair_replies, lillo_dash.model_pair_commands to lillo_dash_reader;
     end if;
 end
 $install$;

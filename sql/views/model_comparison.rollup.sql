@@ -11,8 +11,8 @@
 -- pair start before the range and end after it is looked up in Lillo's index). Rows above each
 -- rollup's watermark are counted live, and a preference changed since the last refresh counts at
 -- once. The cost grows with the number of pairs on other models, not with all traffic.
--- params: :start_ms, :end_ms, :agent_ids, :messages_watermark, :replies_watermark, :commands_watermark, :model_replies_watermark, :model_commands_watermark
--- requires: lillo_dash.refresh_state, lillo_dash.model_pairs, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, lillo_dash.chat_people, lillo_dash.reply_latency_histogram, lillo_dash.command_hourly, lillo_dash.command_duration_histogram, chat_messages(id, chat_id, user_id, role, agent_id, timestamp), command_metrics(id, timestamp, chat_id, success, duration), model_preferences(agent_id, chat_id, model_type)
+-- params: :start_ms, :end_ms, :agent_ids, :messages_watermark, :replies_watermark, :commands_watermark, :model_activity_watermark, :model_replies_watermark, :model_commands_watermark
+-- requires: lillo_dash.refresh_state, lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_activity, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, lillo_dash.chat_people, lillo_dash.reply_latency_histogram, lillo_dash.command_hourly, lillo_dash.command_duration_histogram, chat_messages(id, chat_id, user_id, role, agent_id, timestamp), command_metrics(id, timestamp, chat_id, success, duration), model_preferences(agent_id, chat_id, model_type)
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
@@ -41,49 +41,9 @@ tail as materialized (
 
 -- --- The pairs on another model, pair by pair ---------------------------------------------------------
 
--- Filed: their replies and commands are in lillo_dash.model_pair_replies / model_pair_commands
--- (dashboard/rollups_models.py). A pair set to another model since the last refresh is read raw.
-chosen as (
-    select p.agent_id, p.chat_id::bigint as chat_id, p.model_type, f.chat_id is not null as is_filed
-    from settings as s
-    inner join model_preferences as p on s.all_agents or p.agent_id = any(s.agent_ids)
-    left join lillo_dash.model_pairs as f on f.chat_id = p.chat_id and f.agent_id = p.agent_id
-    -- One semi-join, not a probe per row: model_preferences may hold a row for most pairs.
-    where p.model_type <> 'OPENAI'
-      and (p.chat_id, p.agent_id) in (
-          select t.chat_id, t.agent_id from lillo_dash.chat_totals as t
-          union all
-          select t.chat_id, t.agent_id from tail as t
-      )
-),
+-- include: model_chosen_pairs
 
-chosen_activity as (
-    select c.agent_id, c.chat_id, c.model_type, r.n_messages
-    from chosen as c
-    cross join period as p
-    cross join lateral (
-        select a.n_messages
-        from lillo_dash.chat_activity as a
-        where a.chat_id = c.chat_id and a.grain = 'day'
-          and a.period_start >= p.days_from and a.period_start < p.days_to and a.agent_id = c.agent_id
-        union all
-        select a.n_messages
-        from lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
-        inner join lillo_dash.chat_activity as a
-            on a.chat_id = c.chat_id and a.grain = 'hour'
-            and a.period_start >= piece.piece_start and a.period_start < piece.piece_end
-        where a.agent_id = c.agent_id
-    ) as r
-    union all
-    select c.agent_id, c.chat_id, c.model_type, t.n_messages
-    from (
-        select agent_id, chat_id, count(*) as n_messages
-        from tail
-        where sent_ms >= :start_ms and sent_ms < :end_ms
-        group by agent_id, chat_id
-    ) as t
-    inner join chosen as c on c.agent_id = t.agent_id and c.chat_id = t.chat_id
-),
+-- include: model_chosen_activity
 
 chosen_pairs as (
     select agent_id, chat_id, model_type, sum(n_messages)::bigint as n_messages
@@ -402,7 +362,8 @@ tail_turns as (
     window history as (partition by chat_id, agent_id order by sent_ms, id)
 ),
 
--- OPENAI's replies: every reply of the chosen agents, less those of the pairs on other models.
+-- OPENAI's replies: every reply of the chosen agents (for all agents, the all-agents level), less
+-- those of the pairs on other models.
 default_reply_histogram as (
     select bucket, sum(n_replies)::integer as n_replies
     from (
@@ -411,7 +372,7 @@ default_reply_histogram as (
         cross join period as p
         inner join lillo_dash.reply_latency_histogram as h
             on h.grain = 'day' and h.period_start >= p.days_from and h.period_start < p.days_to
-        where s.all_agents or h.agent_id = any(s.agent_ids)
+        where h.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
         union all
         select h.bucket, h.n_replies::integer
         from settings as s
@@ -419,7 +380,7 @@ default_reply_histogram as (
         cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
         inner join lillo_dash.reply_latency_histogram as h
             on h.grain = 'hour' and h.period_start >= piece.piece_start and h.period_start < piece.piece_end
-        where s.all_agents or h.agent_id = any(s.agent_ids)
+        where h.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
         union all
         select lillo_dash.latency_bucket(latency_ms), change
         from tail_turns
@@ -566,50 +527,73 @@ couples as (
         on cp.chat_id = t.chat_id and cp.user_id = t.user_id and cp.agent_id = t.agent_id
 ),
 
--- A couple wrote in the range when its first or last message is in it; one whose messages start
--- before the range and end after it is looked up.
-couples_in_range as (
+-- The couples in the range, and whether their pair is on another model: one hashed lookup of the
+-- chosen pairs per couple (a join would sort every couple to merge them with the few pairs).
+couples_in_range as materialized (
     select
-        coalesce(c.model_type, 'OPENAI') as model_type,
+        p.chat_id,
         p.user_id,
+        p.agent_id,
+        (p.chat_id, p.agent_id) in (select c.chat_id, c.agent_id from chosen as c) as on_chosen_pair,
         p.first_ms >= :start_ms and p.first_ms < :end_ms as is_new,
         p.last_ms >= p.first_ms + 86400000 as came_back,
-        p.first_ms >= :start_ms
-        or p.last_ms < :end_ms
-        or exists (
-            select from chat_messages as m
-            where m.chat_id = p.chat_id and m.timestamp > 100000000000
-              and m.timestamp >= :start_ms and m.timestamp < :end_ms
-              and m.user_id = p.user_id and m.agent_id = p.agent_id and m.role = 'user'
-        )
-        or exists (
-            select from chat_messages as m
-            where m.chat_id = p.chat_id and m.timestamp <= 100000000000
-              and m.timestamp >= :start_ms / 1000 and m.timestamp <= :end_ms / 1000
-              and m.timestamp * 1000 >= :start_ms and m.timestamp * 1000 < :end_ms
-              and m.user_id = p.user_id and m.agent_id = p.agent_id and m.role = 'user'
-        ) as wrote_in_range
+        p.first_ms < :start_ms and p.last_ms >= :end_ms as spans_range
     from couples as p
-    left join chosen as c on c.agent_id = p.agent_id and c.chat_id = p.chat_id
     where p.last_ms >= :start_ms and p.first_ms < :end_ms
 ),
 
--- Distinct people per model in two steps: a hash of (model, person), then a count.
-people_in_range as (
-    select model_type, user_id
+couple_models as (
+    select c.model_type, p.chat_id, p.user_id, p.agent_id, p.is_new, p.came_back, p.spans_range
+    from couples_in_range as p
+    inner join chosen as c on c.chat_id = p.chat_id and c.agent_id = p.agent_id
+    where p.on_chosen_pair
+    union all
+    select 'OPENAI', chat_id, user_id, agent_id, is_new, came_back, spans_range
     from couples_in_range
-    where wrote_in_range
-    group by model_type, user_id
+    where not on_chosen_pair
 ),
 
+-- A couple wrote in the range when its first or last message is in it. Those whose messages start
+-- before the range and end after it are looked up chat by chat: one pass over each such chat's
+-- user messages in the range (Lillo's (chat_id, timestamp) index), not a probe per couple, which
+-- for a person who did not write would read the chat's whole range once per person.
+spanning_writers as (
+    select distinct w.chat_id, w.user_id, w.agent_id
+    from (select distinct chat_id from couples_in_range where spans_range) as c
+    cross join lateral (
+        select m.chat_id, m.user_id, m.agent_id
+        from chat_messages as m
+        where m.chat_id = c.chat_id and m.timestamp > 100000000000
+          and m.timestamp >= :start_ms and m.timestamp < :end_ms and m.role = 'user'
+        union all
+        select m.chat_id, m.user_id, m.agent_id
+        from chat_messages as m
+        where m.chat_id = c.chat_id and m.timestamp <= 100000000000
+          and m.timestamp >= :start_ms / 1000 and m.timestamp <= :end_ms / 1000
+          and m.timestamp * 1000 >= :start_ms and m.timestamp * 1000 < :end_ms and m.role = 'user'
+    ) as w
+),
+
+-- Per model: people in one grouping by (model, person), then the couples summed per model.
 people as (
     select
-        c.model_type,
-        (select count(*) from people_in_range as p where p.model_type = c.model_type) as n_people,
-        count(*) filter (where c.is_new) as n_new_people,
-        count(*) filter (where c.is_new and c.came_back) as n_returned
-    from couples_in_range as c
-    group by c.model_type
+        model_type,
+        count(*) filter (where n_wrote > 0) as n_people,
+        sum(n_new)::bigint as n_new_people,
+        sum(n_returned)::bigint as n_returned
+    from (
+        select
+            c.model_type,
+            c.user_id,
+            count(*) filter (where not c.spans_range or w.chat_id is not null) as n_wrote,
+            count(*) filter (where c.is_new) as n_new,
+            count(*) filter (where c.is_new and c.came_back) as n_returned
+        from couple_models as c
+        left join spanning_writers as w
+            on c.spans_range and w.chat_id = c.chat_id and w.user_id = c.user_id and w.agent_id = c.agent_id
+        group by c.model_type, c.user_id
+    ) as per_person
+    group by model_type
 ),
 
 -- --- The range in days: for all time, the first and last message in the data ---------------------

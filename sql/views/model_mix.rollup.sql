@@ -2,12 +2,13 @@
 -- Rollup variant of model_mix.sql (same rows). Pairs from lillo_dash.chat_totals plus pairs first
 -- seen above the refresh watermark. The pairs set to a model other than OPENAI (model_preferences
 -- rows) are usually few: their messages in the range are counted pair by pair from
--- lillo_dash.chat_activity. An agent's OPENAI figures are its totals minus those pairs: messages
--- from the hourly rollup, active pairs estimated from its activity sketches (linear counting).
+-- lillo_dash.model_pair_activity (sql/view_parts/model_chosen_activity.sql). An agent's OPENAI
+-- figures are its totals minus those pairs: messages from the hourly rollup, active pairs estimated
+-- from its activity sketches (linear counting).
 -- Rows above the refresh watermark are counted live, and a preference changed since the last
 -- refresh counts at once.
--- params: :start_ms, :end_ms, :agent_ids, :messages_watermark
--- requires: lillo_dash.refresh_state, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, chat_messages(id, chat_id, agent_id, timestamp), model_preferences(agent_id, chat_id, model_type)
+-- params: :start_ms, :end_ms, :agent_ids, :messages_watermark, :model_activity_watermark
+-- requires: lillo_dash.refresh_state, lillo_dash.model_pairs, lillo_dash.model_pair_activity, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, chat_messages(id, chat_id, agent_id, timestamp), model_preferences(agent_id, chat_id, model_type)
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
@@ -60,37 +61,15 @@ pair_models as (
 
 -- --- The pairs on another model: counted pair by pair ------------------------------------------------
 
+-- Filed: in lillo_dash.model_pairs (dashboard/rollups_models.py), read from its tables.
 chosen as (
-    select agent_id, chat_id, model_type from pair_models where model_type <> 'OPENAI'
+    select m.agent_id, m.chat_id, m.model_type, f.chat_id is not null as is_filed
+    from pair_models as m
+    left join lillo_dash.model_pairs as f on f.chat_id = m.chat_id and f.agent_id = m.agent_id
+    where m.model_type <> 'OPENAI'
 ),
 
-chosen_activity as (
-    select c.agent_id, c.chat_id, c.model_type, r.n_messages
-    from chosen as c
-    cross join period as p
-    cross join lateral (
-        select a.n_messages
-        from lillo_dash.chat_activity as a
-        where a.chat_id = c.chat_id and a.grain = 'day'
-          and a.period_start >= p.days_from and a.period_start < p.days_to and a.agent_id = c.agent_id
-        union all
-        select a.n_messages
-        from lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
-        inner join lillo_dash.chat_activity as a
-            on a.chat_id = c.chat_id and a.grain = 'hour'
-            and a.period_start >= piece.piece_start and a.period_start < piece.piece_end
-        where a.agent_id = c.agent_id
-    ) as r
-    union all
-    select c.agent_id, c.chat_id, c.model_type, t.n_messages
-    from (
-        select agent_id, chat_id, count(*) as n_messages
-        from tail
-        where sent_ms >= :start_ms and sent_ms < :end_ms
-        group by agent_id, chat_id
-    ) as t
-    inner join chosen as c on c.agent_id = t.agent_id and c.chat_id = t.chat_id
-),
+-- include: model_chosen_activity
 
 chosen_in_range as (
     select agent_id, model_type, count(distinct chat_id) as n_active_chats, sum(n_messages)::bigint as n_messages

@@ -99,7 +99,7 @@ histogram as (
         cross join period as p
         inner join lillo_dash.reply_latency_histogram as h
             on h.grain = 'day' and h.period_start >= p.days_from and h.period_start < p.days_to
-        where s.all_agents or h.agent_id = any(s.agent_ids)
+        where h.agent_id <> '*' and (s.all_agents or h.agent_id = any(s.agent_ids))
         union all
         select h.agent_id, h.bucket, h.n_replies::integer
         from settings as s
@@ -107,7 +107,7 @@ histogram as (
         cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
         inner join lillo_dash.reply_latency_histogram as h
             on h.grain = 'hour' and h.period_start >= piece.piece_start and h.period_start < piece.piece_end
-        where s.all_agents or h.agent_id = any(s.agent_ids)
+        where h.agent_id <> '*' and (s.all_agents or h.agent_id = any(s.agent_ids))
         union all
         select agent_id, bucket, change from live
     ) as rows
