@@ -54,6 +54,7 @@ ROLLUP_TABLES = ", ".join(
         "chat_totals",
         "chat_sizes",
         "chat_people",
+        "chat_people_hours",
         "person_totals",
         "activity_daily",
         "activity_hourly",
@@ -141,19 +142,30 @@ _SQL = {
             group by 1
             on conflict (chat_id) do update set n_messages = r.n_messages + excluded.n_messages
         """,
-        # chat_people and person_totals in one statement, whose parts all see chat_people as it was
-        # before the batch. person_totals is chat_people summed per person (and agent), so adding the
-        # batch to it keeps it so; a row of chat_people the batch created (its count is the batch's:
-        # an updated row had at least one message before) adds a chat to the person and agent, and to
-        # the person's all-agents row unless they had written in that chat to another agent before.
+        # chat_people (with its hours, chat_people_hours) and person_totals in one statement, whose
+        # parts all see chat_people as it was before the batch. person_totals is chat_people summed
+        # per person (and agent), so adding the batch to it keeps it so; a row of chat_people the
+        # batch created (its count is the batch's: an updated row had at least one message before)
+        # adds a chat to the person and agent, and to the person's all-agents row unless they had
+        # written in that chat to another agent before.
         "people": """
             with new_people as (
                 select
                     m.chat_id, m.user_id, m.agent_id, count(*) as n_messages,
-                    min(m.sent_ms) as first_ms, max(m.sent_ms) as last_ms
+                    min(m.sent_ms) as first_ms, max(m.sent_ms) as last_ms,
+                    array_agg(distinct h.hour order by h.hour) as hours
                 from pg_temp.new_messages as m
+                cross join lateral (select floor(m.sent_ms / 3600000.0)::integer as hour) as h
                 where m.role = 'user'
                 group by 1, 2, 3
+            ),
+
+            hours as (
+                insert into lillo_dash.chat_people_hours as r (chat_id, user_id, agent_id, hours)
+                select chat_id, user_id, agent_id, hours
+                from new_people
+                on conflict (chat_id, user_id, agent_id) do update
+                set hours = lillo_dash.sorted_union(r.hours, excluded.hours)
             ),
 
             upserted as (

@@ -701,3 +701,32 @@ def test_activity_of_filed_pairs_built_on_a_database_installed_before_it(new_dat
         assert_variants_agree(engine)
     finally:
         engine.dispose()
+
+
+def test_people_whose_messages_span_the_range_by_their_hours(new_database):
+    """People who wrote before and after a range with partial UTC days at both ends: one wrote on a
+    whole day inside it, two on the partial days inside it, two on the same days outside the range,
+    one not at all between. The rollup reads their hours, the raw view every message; with their
+    hours gone the rollup reads the messages in the range."""
+    chat = 110
+    inside = {601: _at(4, 12), 602: _at(6, 10), 604: _at(1, 3)}
+    outside = {603: _at(6, 2), 605: _at(1, 8), 606: _at(12)}
+    params = {"start_ms": _ms(_at(6, 5)), "end_ms": _ms(_at(1, 5)), "agent_ids": [ADA]}
+    engine = build(new_database("models_spanning"))
+    try:
+        before = run(engine, "model_comparison", **params).set_index("model_type").loc["OPENAI", "n_people"]
+        rows = []
+        for user, moment in {**inside, **outside}.items():
+            rows += [(chat, user, "user", ADA, at, "ms") for at in (_at(20, 1), moment, _at(-2, 1))]
+        insert_messages(engine, rows, first_message_id=3000)
+        rollups.refresh(engine)
+        raw = run(engine, "model_comparison", **params).set_index("model_type")
+        assert raw.loc["OPENAI", "n_people"] == before + len(inside)
+        rolled = run(engine, "model_comparison", rollup=True, **params).set_index("model_type")
+        assert rolled["n_people"].tolist() == raw["n_people"].tolist()
+        with engine.begin() as conn:
+            conn.execute(sa.text("delete from lillo_dash.chat_people_hours where chat_id = :c"), {"c": chat})
+        rolled = run(engine, "model_comparison", rollup=True, **params).set_index("model_type")
+        assert rolled["n_people"].tolist() == raw["n_people"].tolist()
+    finally:
+        engine.dispose()

@@ -192,7 +192,43 @@ def test_new_late_and_second_epoch_rows_before_and_after_refresh(new_database):
     assert_all_views_match(engine)  # now from the rollups
     assert_all_views_match(engine, agent_ids=["new-bot", fx.ALPHA])
     assert rollups.refresh(engine).messages_added == 0
+    assert stored_hours(engine) == hours_from_messages(engine)
     engine.dispose()
+
+
+def stored_hours(engine) -> dict:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("select chat_id, user_id, agent_id, hours from lillo_dash.chat_people_hours")
+        )
+        return {(r.chat_id, r.user_id, r.agent_id): list(r.hours) for r in rows}
+
+
+def hours_from_messages(engine) -> dict:
+    """Each person's UTC hours per chat and agent, from the raw rows in pandas (the epoch rule:
+    values up to 1e11 are seconds)."""
+    with engine.connect() as conn:
+        rows = pd.read_sql(
+            sa.text("select chat_id, user_id, agent_id, timestamp from chat_messages where role = 'user'"),
+            conn,
+        )
+    ms = np.where(rows["timestamp"] > views.MS_THRESHOLD, rows["timestamp"], rows["timestamp"] * 1000)
+    rows["hour"] = np.floor_divide(ms, 3_600_000)
+    return {
+        key: sorted(int(h) for h in set(group["hour"]))
+        for key, group in rows.groupby(["chat_id", "user_id", "agent_id"])
+    }
+
+
+def test_hours_of_people_built_by_install_on_rollups_without_them(rollup_db):
+    """A database whose rollups predate chat_people_hours gets them from Lillo's rows when the
+    install runs again."""
+    want = hours_from_messages(rollup_db)
+    assert stored_hours(rollup_db) == want
+    with rollup_db.begin() as conn:
+        conn.execute(sa.text("truncate lillo_dash.chat_people_hours"))
+    install_dashboard_objects(rollup_db)
+    assert stored_hours(rollup_db) == want
 
 
 def test_concurrent_refreshers_do_not_double_count(new_database):

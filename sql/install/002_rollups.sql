@@ -90,6 +90,17 @@ create table if not exists lillo_dash.chat_people (
     primary key (chat_id, user_id, agent_id)
 );
 
+-- The hours (UTC hours since 1970, sorted) in which each person wrote in each chat to each agent:
+-- whether a person whose messages there start before a range and end after it wrote inside it,
+-- without reading the chat's messages. Kept with chat_people (same statement, same watermark).
+create table if not exists lillo_dash.chat_people_hours (
+    chat_id bigint not null,
+    user_id bigint not null,
+    agent_id text not null,
+    hours integer[] not null,
+    primary key (chat_id, user_id, agent_id)
+);
+
 -- Per person and agent ('*' = all agents), ever: messages written, chats written in, first and
 -- last message. chat_people summed per person (each refresh adds its batch to both in one
 -- statement), so the people list ranks 200,000 people by reading an index, not by grouping
@@ -117,6 +128,25 @@ from lillo_dash.chat_people as cp
 cross join lateral (values (cp.agent_id), ('*')) as level (agent_id)
 where not exists (select from lillo_dash.person_totals)
 group by 1, 2;
+
+-- A database whose rollups were built before chat_people_hours existed: fill it from Lillo's rows
+-- once (hours are a set, so rows a later refresh brings again change nothing).
+do $backfill$
+begin
+    if exists (select from lillo_dash.chat_people) and not exists (select from lillo_dash.chat_people_hours) then
+        insert into lillo_dash.chat_people_hours (chat_id, user_id, agent_id, hours)
+        select m.chat_id, m.user_id, m.agent_id, array_agg(distinct h.hour order by h.hour)
+        from chat_messages as m
+        cross join lateral (
+            select floor(
+                case when m.timestamp > 100000000000 then m.timestamp else m.timestamp * 1000 end / 3600000.0
+            )::integer as hour
+        ) as h
+        where m.role = 'user' and m.user_id is not null and m.agent_id is not null
+        group by 1, 2, 3;
+    end if;
+end
+$backfill$;
 
 -- Commands per (UTC hour, command without its leading '/', agent), the agent being the one that
 -- last wrote in the chat at or before the command ('' when none did). Command '*' counts all

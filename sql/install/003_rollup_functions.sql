@@ -103,6 +103,14 @@ as $$
     select case when bucket = 0 then 0 else power(1.02, bucket - 0.5) end
 $$;
 
+-- Two sets of numbers as one, sorted: lillo_dash.chat_people_hours.
+create or replace function lillo_dash.sorted_union(a integer[], b integer[])
+returns integer[]
+language sql immutable parallel safe
+as $$
+    select array(select distinct d from unnest(a || b) as d order by d)
+$$;
+
 -- The agent ids of the rollup rows to read: the chosen agents, or '*' (all agents) for none.
 -- Immutable, so with the ids bound as a value the planner sees the result and uses an index.
 create or replace function lillo_dash.rollup_agents(agent_ids text[])

@@ -1,18 +1,17 @@
 -- name: model_comparison
 -- Rollup variant of model_comparison.sql (same rows). The pairs set to a model other than OPENAI
 -- (model_preferences rows) are usually few and are read pair by pair: their messages from
--- lillo_dash.chat_activity, their replies and commands from lillo_dash.model_pair_replies and
+-- lillo_dash.model_pair_activity, their replies and commands from lillo_dash.model_pair_replies and
 -- model_pair_commands (dashboard/rollups_models.py; a pair set to another model since the last
--- refresh from Lillo's (chat_id, timestamp) index and the dashboard's command index by chat), so
--- their figures are exact. OPENAI is every pair of the chosen agents minus those: messages from the
--- hourly rollup, active pairs estimated from the activity sketches (linear counting), replies and
--- commands from their hourly rollups with percentiles from the histograms (within 1%). People come
--- from lillo_dash.chat_people (first and last message per person and pair; one whose messages in a
--- pair start before the range and end after it is looked up in Lillo's index). Rows above each
--- rollup's watermark are counted live, and a preference changed since the last refresh counts at
--- once. The cost grows with the number of pairs on other models, not with all traffic.
+-- refresh from chat_activity, Lillo's (chat_id, timestamp) index and the dashboard's command index
+-- by chat), so their figures are exact. OPENAI is every pair of the chosen agents minus those:
+-- messages from the hourly rollup, active pairs estimated from the activity sketches (linear
+-- counting), replies and commands from their hourly rollups with percentiles from the histograms
+-- (within 1%). People come from lillo_dash.chat_people (first and last message per person and pair)
+-- and chat_people_hours (the hours each wrote in). Rows above each rollup's watermark are counted
+-- live, and a preference changed since the last refresh counts at once.
 -- params: :start_ms, :end_ms, :agent_ids, :messages_watermark, :replies_watermark, :commands_watermark, :model_activity_watermark, :model_replies_watermark, :model_commands_watermark
--- requires: lillo_dash.refresh_state, lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_activity, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, lillo_dash.chat_people, lillo_dash.reply_latency_histogram, lillo_dash.command_hourly, lillo_dash.command_duration_histogram, chat_messages(id, chat_id, user_id, role, agent_id, timestamp), command_metrics(id, timestamp, chat_id, success, duration), model_preferences(agent_id, chat_id, model_type)
+-- requires: lillo_dash.refresh_state, lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_activity, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, lillo_dash.chat_people, lillo_dash.chat_people_hours, lillo_dash.reply_latency_histogram, lillo_dash.command_hourly, lillo_dash.command_duration_histogram, chat_messages(id, chat_id, user_id, role, agent_id, timestamp), command_metrics(id, timestamp, chat_id, success, duration), model_preferences(agent_id, chat_id, model_type)
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
@@ -553,13 +552,29 @@ couple_models as (
     where not on_chosen_pair
 ),
 
--- A couple wrote in the range when its first or last message is in it. Those whose messages start
--- before the range and end after it are looked up chat by chat: one pass over each such chat's
--- user messages in the range (Lillo's (chat_id, timestamp) index), not a probe per couple, which
--- for a person who did not write would read the chat's whole range once per person.
+-- A couple wrote in the range when its first or last message is in it. For one whose messages
+-- start before the range and end after it, its hours (lillo_dash.chat_people_hours; the range is
+-- whole hours) say whether it wrote inside; one without stored hours (a database whose hours are
+-- not built yet) is looked up in its chat's messages in the range (Lillo's (chat_id, timestamp)
+-- index). Rows above the watermark are read as they are.
+spanning_couples as (
+    select c.chat_id, c.user_id, c.agent_id, h.hours
+    from couples_in_range as c
+    left join lillo_dash.chat_people_hours as h
+        on h.chat_id = c.chat_id and h.user_id = c.user_id and h.agent_id = c.agent_id
+    where c.spans_range
+),
+
 spanning_writers as (
-    select distinct w.chat_id, w.user_id, w.agent_id
-    from (select distinct chat_id from couples_in_range where spans_range) as c
+    select c.chat_id, c.user_id, c.agent_id
+    from spanning_couples as c
+    where exists (
+        select from unnest(c.hours) as x (hour)
+        where x.hour >= :start_ms / 3600000 and x.hour < :end_ms / 3600000
+    )
+    union
+    select w.chat_id, w.user_id, w.agent_id
+    from (select distinct chat_id from spanning_couples where hours is null) as c
     cross join lateral (
         select m.chat_id, m.user_id, m.agent_id
         from chat_messages as m
@@ -572,6 +587,10 @@ spanning_writers as (
           and m.timestamp >= :start_ms / 1000 and m.timestamp <= :end_ms / 1000
           and m.timestamp * 1000 >= :start_ms and m.timestamp * 1000 < :end_ms and m.role = 'user'
     ) as w
+    union
+    select chat_id, user_id, agent_id
+    from tail
+    where role = 'user' and sent_ms >= :start_ms and sent_ms < :end_ms
 ),
 
 -- Per model: people in one grouping by (model, person), then the couples summed per model.
