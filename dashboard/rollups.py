@@ -166,6 +166,8 @@ _SQL = {
                 from new_people
                 on conflict (chat_id, user_id, agent_id) do update
                 set hours = lillo_dash.sorted_union(r.hours, excluded.hours)
+                -- Most new messages fall in an hour the person already wrote in: no new row version.
+                where not r.hours @> excluded.hours
             ),
 
             upserted as (
