@@ -271,22 +271,34 @@ final as (
     cross join period as q
     cross join range_total as t
     cross join settings as s
-    -- The first message of the chosen agents in the range: one walk of Lillo's (chat_id,
-    -- timestamp) index per epoch unit.
+    -- The first message of the chosen agents in the range: the first hour in the range the hourly
+    -- rollup has them in, then one walk of Lillo's (chat_id, timestamp) index per epoch unit inside
+    -- that hour (a walk from the range's start would read every other agent's rows before an agent
+    -- that writes rarely there, or only in the other unit), or the rows above the watermark.
+    cross join lateral (
+        select (extract(epoch from min(a.period_start)) * 1000)::bigint as from_ms
+        from lillo_dash.chat_activity as a
+        where a.chat_id = p.chat_id and a.grain = 'hour'
+          and a.period_start >= q.period_start and a.period_start < q.period_end
+          and (s.all_agents or a.agent_id = any(s.agent_ids))
+    ) as first_hour
     cross join lateral (
         select min(first.sent_ms) as sent_ms
         from (
             (select m.timestamp as sent_ms from chat_messages as m
              where m.chat_id = p.chat_id and m.timestamp > 100000000000
-               and m.timestamp >= :start_ms and m.timestamp < :end_ms
+               and m.timestamp >= first_hour.from_ms and m.timestamp < first_hour.from_ms + 3600000
                and (s.all_agents or m.agent_id = any(s.agent_ids))
              order by m.timestamp limit 1)
             union all
             (select m.timestamp * 1000 from chat_messages as m
              where m.chat_id = p.chat_id and m.timestamp <= 100000000000
-               and m.timestamp >= (:start_ms + 999) / 1000 and m.timestamp < (:end_ms + 999) / 1000
+               and m.timestamp >= first_hour.from_ms / 1000 and m.timestamp < (first_hour.from_ms + 3600000) / 1000
                and (s.all_agents or m.agent_id = any(s.agent_ids))
              order by m.timestamp limit 1)
+            union all
+            select min(t.sent_ms) from tail as t
+            where t.chat_id = p.chat_id and t.sent_ms >= :start_ms and t.sent_ms < :end_ms
         ) as first
     ) as first_message
 )
