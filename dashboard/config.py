@@ -42,15 +42,22 @@ def _secrets() -> dict:
     """Streamlit secrets as a plain dict; empty outside Streamlit or when no secrets file exists."""
     try:
         import streamlit as st
-        from streamlit import config as streamlit_config
 
         # Without a file Streamlit looks for one (and raises) on every read: a page run reads the
         # settings several times, and under load that was 8% of the server's CPU.
-        if not any(os.path.exists(path) for path in streamlit_config.get_option("secrets.files")):
+        if not any(os.path.exists(path) for path in _secrets_files()):
             return {}
         return {key: st.secrets[key] for key in st.secrets}
     except Exception:  # noqa: BLE001 - no secrets file is the normal case, not an error
         return {}
+
+
+@cache
+def _secrets_files() -> tuple[str, ...]:
+    # Read once: every read of a Streamlit option takes a lock all sessions share.
+    from streamlit import config as streamlit_config
+
+    return tuple(streamlit_config.get_option("secrets.files"))
 
 
 def _int_setting(name: str, raw: str | int, minimum: int) -> int:
