@@ -213,9 +213,12 @@ def has_rollup(name: str) -> bool:
 
 
 def pick_variant(name: str, schema: LiveSchema, params: dict) -> bool:
-    """Use the rollup variant when it exists, the rollups are installed and refreshed, and the
-    range is whole hours (rollups are kept per UTC hour)."""
+    """Use the rollup variant when it exists, the rollups are installed and refreshed (with every
+    table it reads: an install from before one was added reads the raw tables until the install
+    runs again), and the range is whole hours (rollups are kept per UTC hour)."""
     if not (has_rollup(name) and schema.rollups_ready):
+        return False
+    if schema.missing(load_view(name, rollup=True).requires):
         return False
     bounds = [params[k] for k in ("start_ms", "end_ms", "previous_start_ms") if k in params]
     return all(value % 3_600_000 == 0 for value in bounds)
