@@ -28,7 +28,7 @@ _MODEL_SQL = {
                 lillo_dash.model_pair_replies, lillo_dash.model_pair_commands
         """,
         "preferences": """
-            select count(*), coalesce(sum(hashtext(p.agent_id || ' ' || p.chat_id || ' ' || p.model_type)), 0)
+            select count(*), preferences_checksum(p)
             from model_preferences as p
             where p.model_type <> 'OPENAI'
         """,

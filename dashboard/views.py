@@ -19,6 +19,8 @@ lives in exactly one place:
   (chat_id, timestamp desc) index, one per epoch unit.
 - `error_signature(column)`: an error text with its varying parts replaced by placeholders
   (dashboard/error_signature.py).
+- `preferences_checksum(alias)`: model_preferences rows summed into one number, so a refresh and
+  the model views agree on whether the rows changed since the pairs were filed.
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ _COMMAND_NAME_CALL = re.compile(r"\bcommand_name" + _COLUMN, re.IGNORECASE)
 _LAST_SPEAKER_CALL = re.compile(r"\blast_speaker" + _COLUMN, re.IGNORECASE)
 _WALLET_KEY_CALL = re.compile(r"\bwallet_key" + _COLUMN, re.IGNORECASE)
 _BALANCE_SHAPE_CALL = re.compile(r"\bbalance_shape" + _COLUMN, re.IGNORECASE)
+_PREFERENCES_CHECKSUM_CALL = re.compile(r"\bpreferences_checksum" + _COLUMN, re.IGNORECASE)
+_PREFERENCES_CHECKSUM_SQL = (
+    "coalesce(sum(hashtext({c}.agent_id || ' ' || {c}.chat_id || ' ' || {c}.model_type)), 0)"
+)
 # A wallet as one key: an EVM address (0x and 40 hex digits) whatever the case of its digits.
 _WALLET_KEY_SQL = """(case
     when length(btrim({c})) = 42 and btrim({c}) ~ '^0[xX][0-9a-fA-F]+$' then lower(btrim({c}))
@@ -98,13 +104,14 @@ ROLLUP_SUFFIX = ".rollup"
 
 
 def expand_macros(sql: str) -> str:
-    """Expand last_speaker(), command_name(), wallet_key(), balance_shape() and epoch_ms() (in that
-    order: the first uses the last).
+    """Expand last_speaker(), command_name(), wallet_key(), balance_shape(), preferences_checksum()
+    and epoch_ms() (in that order: the first uses the last).
     Arguments are plain column names or aliases (the patterns admit nothing else)."""
     sql = _LAST_SPEAKER_CALL.sub(lambda m: _LAST_SPEAKER_SQL.format(c=m[1], threshold=MS_THRESHOLD), sql)
     sql = _COMMAND_NAME_CALL.sub(lambda m: f"ltrim(lower({m[1]}), '/')", sql)
     sql = _WALLET_KEY_CALL.sub(lambda m: _WALLET_KEY_SQL.format(c=m[1]), sql)
     sql = _BALANCE_SHAPE_CALL.sub(lambda m: _BALANCE_SHAPE_SQL.format(c=m[1]), sql)
+    sql = _PREFERENCES_CHECKSUM_CALL.sub(lambda m: _PREFERENCES_CHECKSUM_SQL.format(c=m[1]), sql)
     sql = expand_error_signature(sql)
     return _EPOCH_MS_CALL.sub(
         lambda m: f"(case when {m[1]} > {MS_THRESHOLD} then {m[1]} else {m[1]} * 1000 end)", sql

@@ -599,10 +599,12 @@ def test_rollup_variants_with_new_rows_and_a_changed_preference(new_database):
 
 def filed_rows(engine: sa.Engine) -> dict[str, list[tuple]]:
     with engine.connect() as conn:
-        return {
-            table: conn.execute(sa.text(f"select * from lillo_dash.{table} order by 1, 2")).all()
-            for table in ("model_pairs", "model_pair_activity", "model_pair_replies", "model_pair_commands")
-        }
+        found = {}
+        for name in ("model_pairs", "model_pair_activity", "model_pair_replies", "model_pair_commands"):
+            table = sa.Table(name, sa.MetaData(), schema="lillo_dash", autoload_with=conn)
+            key = list(table.columns)[:2]
+            found[name] = conn.execute(sa.select(table).order_by(*key)).all()
+        return found
 
 
 def assert_activity_of_filed_pairs(engine: sa.Engine) -> None:

@@ -10,7 +10,7 @@ preferences_filed as (
     select coalesce(
         (
             select (f.n_preferences, f.checksum) = (
-                select count(*), coalesce(sum(hashtext(p.agent_id || ' ' || p.chat_id || ' ' || p.model_type)), 0)
+                select count(*), preferences_checksum(p)
                 from model_preferences as p
                 where p.model_type <> 'OPENAI'
             )
