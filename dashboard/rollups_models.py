@@ -1,6 +1,6 @@
 """The rollup of the pairs set to another model (lillo_dash.model_pairs, model_pair_activity,
-model_pair_replies, model_pair_commands; see sql/install/008_model_rollups.sql), refreshed by
-dashboard/rollups.py."""
+model_pair_replies, model_pair_commands) and of every pair's model (model_pair_counts; see
+sql/install/008_model_rollups.sql), refreshed by dashboard/rollups.py."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from dashboard.views import expand_macros
 # are filed. The reply samples of a filed pair change as rows arrive exactly as in
 # dashboard/rollups_replies.py: a history with new rows is recomputed from its last row before the
 # earliest new one. sql/views/model_comparison.rollup.sql does the same live; keep the two alike.
+# The pairs per agent and model are counted again when model_preferences or chat_totals' pairs
+# changed (chat_totals was refreshed earlier in the same transaction).
 ACTIVITY_SOURCE = "model_pair_activity"
 REPLIES_SOURCE = "model_pair_replies"
 COMMANDS_SOURCE = "model_pair_commands"
@@ -24,20 +26,26 @@ _MODEL_SQL = {
     name: sa.text(expand_macros(sql))
     for name, sql in {
         "clear": """
-            truncate lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_activity,
-                lillo_dash.model_pair_replies, lillo_dash.model_pair_commands
+            truncate lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_counts,
+                lillo_dash.model_pair_activity, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands
         """,
-        "preferences": """
-            select count(*), preferences_checksum(p)
-            from model_preferences as p
-            where p.model_type <> 'OPENAI'
-        """,
-        "stored_preferences": "select n_preferences, checksum from lillo_dash.model_pairs_state",
+        "preferences": "select count(*), preferences_checksum(p) from model_preferences as p",
+        "stored_preferences": "select n_preferences, checksum, n_pairs from lillo_dash.model_pairs_state",
+        "count_pairs": "select count(*) from lillo_dash.chat_totals",
         "save_preferences": """
-            insert into lillo_dash.model_pairs_state (n_preferences, checksum)
-            values (:n_preferences, :checksum)
+            insert into lillo_dash.model_pairs_state (n_preferences, checksum, n_pairs)
+            values (:n_preferences, :checksum, :n_pairs)
             on conflict (singleton) do update
-            set n_preferences = excluded.n_preferences, checksum = excluded.checksum
+            set n_preferences = excluded.n_preferences, checksum = excluded.checksum, n_pairs = excluded.n_pairs
+        """,
+        # As sql/views/model_mix.sql counts them: a pair without a row runs on OPENAI.
+        "clear_counts": "delete from lillo_dash.model_pair_counts",
+        "count_models": """
+            insert into lillo_dash.model_pair_counts (agent_id, model_type, n_chats, n_default_chats)
+            select t.agent_id, coalesce(p.model_type, 'OPENAI'), count(*), count(*) filter (where p.model_type is null)
+            from lillo_dash.chat_totals as t
+            left join model_preferences as p on p.agent_id = t.agent_id and p.chat_id = t.chat_id
+            group by 1, 2
         """,
         # Pairs set back to OPENAI (or deleted) since they were filed.
         "drop_pairs": """
@@ -247,8 +255,8 @@ _MODEL_SQL = {
                 and to_regclass('lillo_dash.model_pair_activity') is not null
         """,
         "analyze": """
-            analyze lillo_dash.model_pairs, lillo_dash.model_pair_activity, lillo_dash.model_pair_replies,
-                lillo_dash.model_pair_commands
+            analyze lillo_dash.model_pairs, lillo_dash.model_pair_counts, lillo_dash.model_pair_activity,
+                lillo_dash.model_pair_replies, lillo_dash.model_pair_commands
         """,
     }.items()
 }
@@ -290,8 +298,9 @@ def refresh(conn: sa.Connection) -> bool:
     for statement in _TEMP_TABLES:
         conn.exec_driver_sql(statement)
     n_preferences, checksum = conn.execute(_MODEL_SQL["preferences"]).one()
+    n_pairs = conn.execute(_MODEL_SQL["count_pairs"]).scalar_one()
     stored = conn.execute(_MODEL_SQL["stored_preferences"]).one_or_none()
-    preferences_changed = stored is None or tuple(stored) != (n_preferences, checksum)
+    preferences_changed = stored is None or (stored.n_preferences, stored.checksum) != (n_preferences, checksum)
     if preferences_changed:
         conn.execute(_MODEL_SQL["drop_pairs"])
     # The filed pairs' new rows first; the pairs filed below come with their whole history.
@@ -317,7 +326,12 @@ def refresh(conn: sa.Connection) -> bool:
     conn.execute(_MODEL_SQL["file_activity"], {"hi": hi})
     conn.execute(_MODEL_SQL["file_replies"], {"hi": hi})
     conn.execute(_MODEL_SQL["file_commands"], {"hi": commands_hi})
-    conn.execute(_MODEL_SQL["save_preferences"], {"n_preferences": n_preferences, "checksum": checksum})
+    if preferences_changed or stored.n_pairs != n_pairs:
+        conn.execute(_MODEL_SQL["clear_counts"])
+        conn.execute(_MODEL_SQL["count_models"])
+    conn.execute(
+        _MODEL_SQL["save_preferences"], {"n_preferences": n_preferences, "checksum": checksum, "n_pairs": n_pairs}
+    )
     n_messages = count_messages(conn, replies_lo, hi)
     _save_watermark(conn, ACTIVITY_SOURCE, n_messages, replies_lo, hi)
     _save_watermark(conn, REPLIES_SOURCE, n_messages, replies_lo, hi)

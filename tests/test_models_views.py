@@ -663,6 +663,82 @@ def test_refresh_files_pairs_set_to_another_model_and_drops_those_set_back(new_d
         engine.dispose()
 
 
+def model_pair_counts(engine: sa.Engine) -> list[tuple]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "select agent_id, model_type, n_chats, n_default_chats from lillo_dash.model_pair_counts"
+                " order by agent_id, model_type"
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+def add_to_counted_deepseek_pairs(engine: sa.Engine, n: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "update lillo_dash.model_pair_counts set n_chats = n_chats + :n"
+                " where agent_id = :a and model_type = 'DEEPSEEK'"
+            ),
+            {"a": BO, "n": n},
+        )
+
+
+def mix_chats(engine: sa.Engine, agent_id: str, model_type: str) -> tuple[int, int]:
+    mix = run(engine, "model_mix", rollup=True, **week()).set_index(["agent_id", "model_type"])
+    return tuple(int(v) for v in mix.loc[(agent_id, model_type), ["n_chats", "n_default_chats"]])
+
+
+def test_mix_reads_the_pairs_the_refresh_counted_while_preferences_are_unchanged(new_database):
+    """The refresh counts every pair per agent and model (lillo_dash.model_pair_counts); the mix
+    reads those counts while model_preferences is as the refresh saw it, and counts the pairs itself
+    as soon as a row changes."""
+    engine = build(new_database("models_counts"))
+    try:
+        # By hand: Ada's DM has no row and her group is GEMINI; Bo's share of the group has no row,
+        # his DM is OPENAI by its row and his basic group DEEPSEEK.
+        assert model_pair_counts(engine) == [
+            (ADA, "GEMINI", 1, 0),
+            (ADA, "OPENAI", 1, 1),
+            (BO, "DEEPSEEK", 1, 0),
+            (BO, "OPENAI", 2, 1),
+        ]
+        add_to_counted_deepseek_pairs(engine, 100)  # the mix shows what the counts say
+        assert mix_chats(engine, BO, "DEEPSEEK") == (101, 0)
+        add_to_counted_deepseek_pairs(engine, -100)
+        # A pair first seen above the watermark, without a row: counted live, as OPENAI by default.
+        insert_messages(engine, [(110, 510, "user", BO, _at(2, 9), "ms")], first_message_id=3000)
+        assert mix_chats(engine, BO, "OPENAI") == (3, 2)
+        assert_variants_agree(engine)
+        # An OPENAI row for Ada's DM: no longer a default pair, at once; the stored counts are set aside.
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "insert into model_preferences (agent_id, chat_id, model_type) values (:a, :c, 'OPENAI')"
+                ),
+                {"a": ADA, "c": OPENAI_CHAT},
+            )
+        add_to_counted_deepseek_pairs(engine, 100)
+        assert mix_chats(engine, BO, "DEEPSEEK") == (1, 0)
+        assert mix_chats(engine, ADA, "OPENAI") == (1, 0)
+        assert_variants_agree(engine)
+        rollups.refresh(engine)
+        assert model_pair_counts(engine) == [
+            (ADA, "GEMINI", 1, 0),
+            (ADA, "OPENAI", 1, 0),
+            (BO, "DEEPSEEK", 1, 0),
+            (BO, "OPENAI", 3, 2),
+        ]
+        assert_variants_agree(engine)
+        # A refresh with nothing new leaves the counts as they are.
+        add_to_counted_deepseek_pairs(engine, 100)
+        rollups.refresh(engine)
+        assert mix_chats(engine, BO, "DEEPSEEK") == (101, 0)
+    finally:
+        engine.dispose()
+
+
 def test_a_database_without_commands_is_built_once(new_database):
     from dashboard import rollups_models
 

@@ -15,12 +15,25 @@ create table if not exists lillo_dash.model_pairs (
     primary key (chat_id, agent_id)
 );
 
--- model_preferences' rows other than OPENAI at the last filing, summed up: a refresh compares the
--- table with it and re-files only when it changed.
+-- model_preferences' rows at the last filing, summed up: a refresh compares the table with it and
+-- re-files only when it changed; the views trust model_pairs and model_pair_counts only while it
+-- matches. n_pairs: lillo_dash.chat_totals' rows when model_pair_counts was counted (null: never).
 create table if not exists lillo_dash.model_pairs_state (
     singleton boolean primary key default true check (singleton),
     n_preferences bigint not null,
     checksum bigint not null
+);
+alter table lillo_dash.model_pairs_state add column if not exists n_pairs bigint;
+
+-- Every pair of lillo_dash.chat_totals per agent and model at the last filing (no row: OPENAI,
+-- counted in n_default_chats too): the Models page's mix reads them instead of joining every pair
+-- to model_preferences.
+create table if not exists lillo_dash.model_pair_counts (
+    agent_id text not null,
+    model_type text not null,
+    n_chats bigint not null,
+    n_default_chats bigint not null,
+    primary key (agent_id, model_type)
 );
 
 -- Messages per (UTC day or hour, filed pair), as lillo_dash.chat_activity counts them: the model
@@ -65,8 +78,9 @@ create index if not exists model_pair_commands_by_pair
 do $install$
 begin
     if exists (select from pg_catalog.pg_roles where rolname = 'lillo_dash_reader') then
-        grant select on lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_activity,
-            lillo_dash.model_pair_replies, lillo_dash.model_pair_commands to lillo_dash_reader;
+        grant select on lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_counts,
+            lillo_dash.model_pair_activity, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands
+            to lillo_dash_reader;
     end if;
 end
 $install$;

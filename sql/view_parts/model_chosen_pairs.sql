@@ -3,21 +3,23 @@
 -- model_chosen_pairs`). Needs the view's `settings` and `tail` (rows above :messages_watermark with
 -- chat_id and agent_id) CTEs, and its header to name :messages_watermark and :model_replies_watermark.
 
--- Whether model_preferences' rows other than OPENAI are as the last refresh filed them (their count
--- and checksum, as dashboard/rollups_models.py sums them): then the filed pairs are exactly those
--- rows with messages, but for pairs whose first message came after the refresh.
+-- Whether model_preferences' rows are as the last refresh filed them (their count and checksum, as
+-- dashboard/rollups_models.py sums them): then the filed pairs are exactly the rows other than
+-- OPENAI with messages, but for pairs whose first message came after the refresh; and, once
+-- counted (n_pairs), lillo_dash.model_pair_counts holds chat_totals' pairs per agent and model.
 preferences_filed as (
-    select coalesce(
-        (
-            select (f.n_preferences, f.checksum) = (
-                select count(*), preferences_checksum(p)
-                from model_preferences as p
-                where p.model_type <> 'OPENAI'
-            )
-            from lillo_dash.model_pairs_state as f
-        ),
-        false
-    ) as is_current
+    select
+        coalesce(f.is_current, false) as is_current,
+        coalesce(f.is_current and f.n_pairs is not null, false) as is_counted
+    from (select) as one
+    left join (
+        select
+            (s.n_preferences, s.checksum) = (
+                select count(*), preferences_checksum(p) from model_preferences as p
+            ) as is_current,
+            s.n_pairs
+        from lillo_dash.model_pairs_state as s
+    ) as f on true
 ),
 
 -- Filed: their replies and commands are in lillo_dash.model_pair_replies / model_pair_commands

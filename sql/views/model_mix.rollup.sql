@@ -1,14 +1,16 @@
 -- name: model_mix
--- Rollup variant of model_mix.sql (same rows). Pairs from lillo_dash.chat_totals plus pairs first
--- seen above the refresh watermark. The pairs set to a model other than OPENAI (model_preferences
--- rows) are usually few: their messages in the range are counted pair by pair from
--- lillo_dash.model_pair_activity (sql/view_parts/model_chosen_activity.sql). An agent's OPENAI
--- figures are its totals minus those pairs: messages from the hourly rollup, active pairs estimated
--- from its activity sketches (linear counting).
+-- Rollup variant of model_mix.sql (same rows). Pairs per agent and model as the last refresh
+-- counted them (lillo_dash.model_pair_counts) while model_preferences is unchanged since, else
+-- lillo_dash.chat_totals' pairs joined to their rows; plus pairs first seen above the refresh
+-- watermark. The pairs set to a model other than OPENAI (model_preferences rows) are usually few:
+-- their messages in the range are counted pair by pair from lillo_dash.model_pair_activity
+-- (sql/view_parts/model_chosen_activity.sql). An agent's OPENAI figures are its totals minus those
+-- pairs: messages from the hourly rollup, active pairs estimated from its activity sketches (linear
+-- counting).
 -- Rows above the refresh watermark are counted live, and a preference changed since the last
 -- refresh counts at once.
--- params: :start_ms, :end_ms, :agent_ids, :messages_watermark, :model_activity_watermark
--- requires: lillo_dash.refresh_state, lillo_dash.model_pairs, lillo_dash.model_pair_activity, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, chat_messages(id, chat_id, agent_id, timestamp), model_preferences(agent_id, chat_id, model_type)
+-- params: :start_ms, :end_ms, :agent_ids, :messages_watermark, :model_activity_watermark, :model_replies_watermark
+-- requires: lillo_dash.refresh_state, lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_counts, lillo_dash.model_pair_activity, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, chat_messages(id, chat_id, agent_id, timestamp), model_preferences(agent_id, chat_id, model_type)
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
@@ -30,17 +32,31 @@ tail as materialized (
     where s.all_agents or m.agent_id = any(s.agent_ids)
 ),
 
+-- --- The pairs on another model: counted pair by pair ------------------------------------------------
+
+-- include: model_chosen_pairs
+
+-- include: model_chosen_activity
+
+chosen_in_range as (
+    select agent_id, model_type, count(distinct chat_id) as n_active_chats, sum(n_messages)::bigint as n_messages
+    from chosen_activity
+    group by agent_id, model_type
+),
+
 -- --- Every pair ever, and its preference row if any --------------------------------------------------
 
--- The chosen agents' rows are read through chat_totals' key or by a scan for all agents.
+-- Counted by the last refresh while model_preferences is as it filed it (preferences_filed); else
+-- chat_totals' rows of the chosen agents, through its key or by a scan for all agents. And the
+-- pairs first seen above the watermark.
 pairs as (
     select t.agent_id, t.chat_id
     from lillo_dash.chat_totals as t
-    where cardinality(cast(:agent_ids as text[])) = 0
+    where cardinality(cast(:agent_ids as text[])) = 0 and not (select is_counted from preferences_filed)
     union all
     select t.agent_id, t.chat_id
     from lillo_dash.chat_totals as t
-    where t.agent_id = any(cast(:agent_ids as text[]))
+    where t.agent_id = any(cast(:agent_ids as text[])) and not (select is_counted from preferences_filed)
     union all
     select distinct n.agent_id, n.chat_id
     from tail as n
@@ -57,24 +73,6 @@ pair_models as (
         mp.model_type is null as is_default
     from pairs as p
     left join model_preferences as mp on mp.agent_id = p.agent_id and mp.chat_id = p.chat_id
-),
-
--- --- The pairs on another model: counted pair by pair ------------------------------------------------
-
--- Filed: in lillo_dash.model_pairs (dashboard/rollups_models.py), read from its tables.
-chosen as (
-    select m.agent_id, m.chat_id, m.model_type, f.chat_id is not null as is_filed
-    from pair_models as m
-    left join lillo_dash.model_pairs as f on f.chat_id = m.chat_id and f.agent_id = m.agent_id
-    where m.model_type <> 'OPENAI'
-),
-
--- include: model_chosen_activity
-
-chosen_in_range as (
-    select agent_id, model_type, count(distinct chat_id) as n_active_chats, sum(n_messages)::bigint as n_messages
-    from chosen_activity
-    group by agent_id, model_type
 ),
 
 -- --- Every pair of each agent: the rollups ------------------------------------------------------------
@@ -139,8 +137,16 @@ active_pairs as (
 -- --- One row per (agent, model) -----------------------------------------------------------------------
 
 pair_counts as (
-    select agent_id, model_type, count(*) as n_chats, count(*) filter (where is_default) as n_default_chats
-    from pair_models
+    select agent_id, model_type, sum(n_chats)::bigint as n_chats, sum(n_default_chats)::bigint as n_default_chats
+    from (
+        select c.agent_id, c.model_type, c.n_chats, c.n_default_chats
+        from settings as s
+        inner join lillo_dash.model_pair_counts as c on s.all_agents or c.agent_id = any(s.agent_ids)
+        where (select is_counted from preferences_filed)
+        union all
+        select agent_id, model_type, 1, case when is_default then 1 else 0 end
+        from pair_models
+    ) as counts
     group by agent_id, model_type
 ),
 
