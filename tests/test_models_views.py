@@ -308,6 +308,7 @@ COMPARISON_FIGURES = [
     "returning_share",
 ]
 # Reply percentiles of OPENAI come from the latency histograms in the rollup variant: within 1%.
+# (Its chats and people are linear-counting estimates: exact at these sizes.)
 ESTIMATED = {"median_ms", "p90_ms", "command_p95_ms"}
 
 
@@ -806,6 +807,58 @@ def test_people_whose_messages_span_the_range_by_their_hours(new_database):
             conn.execute(sa.text("delete from lillo_dash.chat_people_hours where chat_id = :c"), {"c": chat})
         rolled = run(engine, "model_comparison", rollup=True, **params).set_index("model_type")
         assert rolled["n_people"].tolist() == raw["n_people"].tolist()
+    finally:
+        engine.dispose()
+
+
+def people_per_model(engine: sa.Engine, *, rollup: bool) -> dict[str, tuple[int, int, int]]:
+    got = run(engine, "model_comparison", rollup=rollup, **week()).set_index("model_type")
+    return {m: tuple(int(v) for v in got.loc[m, ["n_people", "n_new_people", "n_returned"]]) for m in got.index}
+
+
+def test_people_who_wrote_to_pairs_on_two_models(new_database):
+    """Someone who wrote in the range to a pair on GEMINI and to one on OPENAI counts for both; one
+    whose OPENAI messages lie before the range, or start before and end after it, for GEMINI or
+    DEEPSEEK only. The rollup counts OPENAI's people as everyone less those, before and after rows
+    above its watermark."""
+    engine = build(new_database("models_two_models"))
+    try:
+        insert_messages(
+            engine,
+            [
+                (SHARED_CHAT, 520, "user", ADA, _at(3, 8), "ms"),  # GEMINI
+                (OPENAI_CHAT, 520, "user", ADA, _at(3, 9), "ms"),  # and OPENAI
+                (OPENAI_CHAT, 521, "user", ADA, _at(9), "ms"),  # OPENAI before the range
+                (SHARED_CHAT, 521, "user", ADA, _at(2, 8), "ms"),  # GEMINI in it
+                (SHARED_CHAT, 522, "user", BO, _at(9), "s"),  # OPENAI before and after the range
+                (SHARED_CHAT, 522, "user", BO, _at(-1), "s"),
+                (GROUP_CHAT, 522, "user", BO, _at(4), "ms"),  # DEEPSEEK in it
+            ],
+            first_message_id=4000,
+        )
+        rollups.refresh(engine)
+        # Before: OPENAI 501 and 505 (505 new), GEMINI 502 (new, back), DEEPSEEK 504.
+        want = {
+            "OPENAI": (3, 2, 0),  # + 520, new in Ada's DM
+            "GEMINI": (3, 3, 1),  # + 520 and 521, both new in the group
+            "GROK": (0, 0, 0),
+            "DEEPSEEK": (2, 1, 0),  # + 522, new in the basic group
+        }
+        assert people_per_model(engine, rollup=False) == want
+        assert people_per_model(engine, rollup=True) == want
+        # Above the watermark: 521 writes to Ada's DM in the range, 523 to Ada in the group.
+        insert_messages(
+            engine,
+            [
+                (OPENAI_CHAT, 521, "user", ADA, _at(2, 9), "ms"),
+                (SHARED_CHAT, 523, "user", ADA, _at(2, 10), "s"),
+            ],
+            first_message_id=5000,
+        )
+        want |= {"OPENAI": (4, 2, 0), "GEMINI": (4, 4, 1)}
+        assert people_per_model(engine, rollup=False) == want
+        assert people_per_model(engine, rollup=True) == want
+        assert_variants_agree(engine)
     finally:
         engine.dispose()
 

@@ -114,7 +114,7 @@ create table if not exists lillo_dash.person_totals (
     last_ms bigint not null,
     primary key (user_id, agent_id)
 );
-create index if not exists chat_people_by_user on lillo_dash.chat_people (user_id);
+-- chat_people's indexes by person and by first message: 004_indexes.concurrently.sql.
 create index if not exists person_totals_by_messages
     on lillo_dash.person_totals (agent_id, n_messages desc, user_id);
 -- (No index by last seen: every refresh rewrites the rows of the people who wrote, and the people

@@ -10,6 +10,14 @@ create index concurrently if not exists chat_activity_chat_split
     include (agent_id, n_messages, n_user_messages, last_ms);
 drop index concurrently if exists lillo_dash.chat_activity_chat_counts;
 
+-- A person's couples (chat, agent, first and last message) read from the index alone: the people
+-- views by person, and whether someone on a model other than OPENAI also wrote to a pair on it.
+create index concurrently if not exists chat_people_by_person
+    on lillo_dash.chat_people (user_id) include (chat_id, agent_id, first_ms, last_ms);
+drop index concurrently if exists lillo_dash.chat_people_by_user;
+-- The couples first seen in a range: the Models page's new people.
+create index concurrently if not exists chat_people_by_first
+    on lillo_dash.chat_people (first_ms) include (last_ms, chat_id, agent_id, user_id);
 -- Rollup rows of one level (a command or '*', some agents or '*') in a range. The rows of one
 -- level lie one per table page, so the indexes carry the counts: the views read them alone.
 drop index concurrently if exists lillo_dash.command_hourly_by_agent;

@@ -30,24 +30,63 @@ with periods as (
     ) as v (period, position, from_ms, to_ms)
 ),
 
--- The pair's rows of the two periods, read through Lillo's (chat_id, timestamp) index with
--- timestamps in ms or in seconds, plus its last turn before them if it is at most one window
--- earlier (a first reply answers it). The bounds are written out, not taken from `periods`, so the
--- planner sees them; (agent_id || '') keeps it on that index rather than the key leading with
--- message_id.
-in_periods as (
-    select m.id, m.user_id, m.role, m.timestamp as sent_ms
+-- The chat's rows of the two periods, read once through Lillo's (chat_id, timestamp) index with
+-- timestamps in ms or in seconds: its messages (every agent's, for the commands below) and
+-- commands, plus the chat's last message before them. The bounds are written out, not taken from
+-- `periods`, so the planner sees them.
+chat_rows as materialized (
+    select m.timestamp as sent_ms, 0 as kind, m.id, coalesce(m.agent_id, '') as agent_id, m.user_id, m.role,
+           null::boolean as success, null::integer as duration
     from chat_messages as m
     where m.chat_id = cast(:chat_id as bigint) and m.timestamp > 100000000000
       and m.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and m.timestamp < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
-      and (m.agent_id || '') = cast(:agent_id as text)
     union all
-    select m.id, m.user_id, m.role, m.timestamp * 1000
+    select m.timestamp * 1000, 0, m.id, coalesce(m.agent_id, ''), m.user_id, m.role, null, null
     from chat_messages as m
     where m.chat_id = cast(:chat_id as bigint) and m.timestamp <= 100000000000
       and m.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) / 1000 and m.timestamp <= (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint) / 1000
       and m.timestamp * 1000 >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and m.timestamp * 1000 < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
-      and (m.agent_id || '') = cast(:agent_id as text)
+    union all
+    select x.sent_ms, 0, x.id, x.agent_id, x.user_id, x.role, null, null
+    from (
+        select y.sent_ms, y.id, y.agent_id, y.user_id, y.role
+        from (
+            (select m.timestamp as sent_ms, m.id, coalesce(m.agent_id, '') as agent_id, m.user_id, m.role
+             from chat_messages as m
+             where m.chat_id = cast(:chat_id as bigint) and m.timestamp > 100000000000 and m.timestamp < (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint)
+             order by m.timestamp desc, m.id desc
+             limit 1)
+            union all
+            (select m.timestamp * 1000, m.id, coalesce(m.agent_id, ''), m.user_id, m.role
+             from chat_messages as m
+             where m.chat_id = cast(:chat_id as bigint) and m.timestamp <= 100000000000
+               and m.timestamp <= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) / 1000 and m.timestamp * 1000 < (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint)
+             order by m.timestamp desc, m.id desc
+             limit 1)
+        ) as y
+        order by y.sent_ms desc, y.id desc
+        limit 1
+    ) as x
+    union all
+    select epoch_ms(c.timestamp), 1, c.id, null, null, null, c.success, c.duration
+    from command_metrics as c
+    where c.chat_id = cast(:chat_id as bigint) and c.timestamp > 100000000000
+      and c.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and c.timestamp < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
+    union all
+    select epoch_ms(c.timestamp), 1, c.id, null, null, null, c.success, c.duration
+    from command_metrics as c
+    where c.chat_id = cast(:chat_id as bigint) and c.timestamp <= 100000000000
+      and c.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) / 1000 and c.timestamp <= (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint) / 1000
+      and c.timestamp * 1000 >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and c.timestamp * 1000 < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
+),
+
+-- The pair's rows of the two periods, plus its last turn before them if it is at most one window
+-- earlier (a first reply answers it): (agent_id || '') keeps that lookup on Lillo's
+-- (chat_id, timestamp) index rather than the key leading with message_id.
+in_periods as (
+    select id, user_id, role, sent_ms
+    from chat_rows
+    where kind = 0 and agent_id = cast(:agent_id as text) and sent_ms >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint)
 ),
 
 turn_before as (
@@ -117,52 +156,6 @@ reply_figures as (
 -- the chat at or before each (as last_speaker() decides, a message at the same moment first), found
 -- by walking the chat's messages and commands of the periods in time order, from the chat's last
 -- message before them, instead of one lookup per command.
-chat_rows as (
-    select m.timestamp as sent_ms, 0 as kind, m.id, coalesce(m.agent_id, '') as agent_id,
-           null::boolean as success, null::integer as duration
-    from chat_messages as m
-    where m.chat_id = cast(:chat_id as bigint) and m.timestamp > 100000000000
-      and m.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and m.timestamp < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
-    union all
-    select m.timestamp * 1000, 0, m.id, coalesce(m.agent_id, ''), null, null
-    from chat_messages as m
-    where m.chat_id = cast(:chat_id as bigint) and m.timestamp <= 100000000000
-      and m.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) / 1000 and m.timestamp <= (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint) / 1000
-      and m.timestamp * 1000 >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and m.timestamp * 1000 < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
-    union all
-    select x.sent_ms, 0, x.id, x.agent_id, null, null
-    from (
-        select y.sent_ms, y.id, y.agent_id
-        from (
-            (select m.timestamp as sent_ms, m.id, coalesce(m.agent_id, '') as agent_id
-             from chat_messages as m
-             where m.chat_id = cast(:chat_id as bigint) and m.timestamp > 100000000000 and m.timestamp < (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint)
-             order by m.timestamp desc, m.id desc
-             limit 1)
-            union all
-            (select m.timestamp * 1000, m.id, coalesce(m.agent_id, '')
-             from chat_messages as m
-             where m.chat_id = cast(:chat_id as bigint) and m.timestamp <= 100000000000
-               and m.timestamp <= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) / 1000 and m.timestamp * 1000 < (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint)
-             order by m.timestamp desc, m.id desc
-             limit 1)
-        ) as y
-        order by y.sent_ms desc, y.id desc
-        limit 1
-    ) as x
-    union all
-    select epoch_ms(c.timestamp), 1, c.id, null, c.success, c.duration
-    from command_metrics as c
-    where c.chat_id = cast(:chat_id as bigint) and c.timestamp > 100000000000
-      and c.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and c.timestamp < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
-    union all
-    select epoch_ms(c.timestamp), 1, c.id, null, c.success, c.duration
-    from command_metrics as c
-    where c.chat_id = cast(:chat_id as bigint) and c.timestamp <= 100000000000
-      and c.timestamp >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) / 1000 and c.timestamp <= (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint) / 1000
-      and c.timestamp * 1000 >= (cast(:changed_at_ms as bigint) - round(cast(:window_days as numeric) * 86400000)::bigint) and c.timestamp * 1000 < (cast(:changed_at_ms as bigint) + round(cast(:window_days as numeric) * 86400000)::bigint)
-),
-
 -- A command is this agent's when the chat's last message at or before it is the agent's last
 -- message so far: both are running maxima of (moment, id) in one pass over the rows in time order.
 commands as (

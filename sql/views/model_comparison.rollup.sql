@@ -7,8 +7,11 @@
 -- by chat), so their figures are exact. OPENAI is every pair of the chosen agents minus those:
 -- messages from the hourly rollup, active pairs estimated from the activity sketches (linear
 -- counting), replies and commands from their hourly rollups with percentiles from the histograms
--- (within 1%). People come from lillo_dash.chat_people (first and last message per person and pair)
--- and chat_people_hours (the hours each wrote in). Rows above each rollup's watermark are counted
+-- (within 1%). People of the pairs on other models come from lillo_dash.chat_people (first and last
+-- message per person and pair, read pair by pair) and chat_people_hours (the hours each wrote in);
+-- OPENAI's are everyone who wrote to the chosen agents (the user sketches, linear counting) less
+-- those who wrote only to pairs on other models, its new people every couple first seen in the
+-- range (chat_people by first message) less theirs. Rows above each rollup's watermark are counted
 -- live, and a preference changed since the last refresh counts at once.
 -- params: :start_ms, :end_ms, :agent_ids, :messages_watermark, :replies_watermark, :commands_watermark, :model_activity_watermark, :model_replies_watermark, :model_commands_watermark
 -- requires: lillo_dash.refresh_state, lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_activity, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, lillo_dash.chat_people, lillo_dash.chat_people_hours, lillo_dash.reply_latency_histogram, lillo_dash.command_hourly, lillo_dash.command_duration_histogram, chat_messages(id, chat_id, user_id, role, agent_id, timestamp), command_metrics(id, timestamp, chat_id, success, duration), model_preferences(agent_id, chat_id, model_type)
@@ -500,7 +503,7 @@ default_percentiles as (
     group by figure, quantile
 ),
 
--- --- People: every person and pair, from chat_people and the rows above its watermark -------------
+-- --- People: the pairs on other models couple by couple; OPENAI from every person less those ------
 
 tail_couples as (
     select chat_id, user_id, agent_id, min(sent_ms) as first_ms, max(sent_ms) as last_ms
@@ -509,47 +512,72 @@ tail_couples as (
     group by chat_id, user_id, agent_id
 ),
 
--- Stored couples as they are, except those that wrote above the watermark: merged with their new rows.
-couples as (
-    select cp.chat_id, cp.user_id, cp.agent_id, cp.first_ms, cp.last_ms
-    from settings as s
-    inner join lillo_dash.chat_people as cp on s.all_agents or cp.agent_id = any(s.agent_ids)
-    where cp.last_ms >= :start_ms and cp.first_ms < :end_ms
-      and not exists (
-          select from tail_couples as t
-          where t.chat_id = cp.chat_id and t.user_id = cp.user_id and t.agent_id = cp.agent_id
-      )
+-- The couples (chat, person, agent) of the pairs on other models: chat_people's rows of each pair
+-- (its key leads with the chat), those with rows above the watermark merged with them.
+chosen_couples as materialized (
+    select c.model_type, cp.chat_id, cp.user_id, cp.agent_id, cp.first_ms, cp.last_ms
+    from chosen as c
+    cross join lateral (
+        -- offset 0: looked up pair by pair (the planner would rather sort every couple to merge).
+        select cp.chat_id, cp.user_id, cp.agent_id, cp.first_ms, cp.last_ms
+        from lillo_dash.chat_people as cp
+        where cp.chat_id = c.chat_id and cp.agent_id = c.agent_id
+          and cp.last_ms >= :start_ms and cp.first_ms < :end_ms
+        offset 0
+    ) as cp
+    where not exists (
+        select from tail_couples as t
+        where t.chat_id = cp.chat_id and t.user_id = cp.user_id and t.agent_id = cp.agent_id
+    )
     union all
-    select t.chat_id, t.user_id, t.agent_id, least(t.first_ms, cp.first_ms), greatest(t.last_ms, cp.last_ms)
+    select c.model_type, t.chat_id, t.user_id, t.agent_id, least(t.first_ms, cp.first_ms), greatest(t.last_ms, cp.last_ms)
     from tail_couples as t
+    inner join chosen as c on c.chat_id = t.chat_id and c.agent_id = t.agent_id
     left join lillo_dash.chat_people as cp
         on cp.chat_id = t.chat_id and cp.user_id = t.user_id and cp.agent_id = t.agent_id
+    where greatest(t.last_ms, cp.last_ms) >= :start_ms and least(t.first_ms, cp.first_ms) < :end_ms
 ),
 
--- The couples in the range, and whether their pair is on another model: one hashed lookup of the
--- chosen pairs per couple (a join would sort every couple to merge them with the few pairs).
+-- The same people's couples with the chosen agents' other pairs (chat_people by person): whether
+-- they also wrote to a pair on OPENAI in the range.
+other_couples as (
+    select 'OPENAI' as model_type, p.chat_id, p.user_id, p.agent_id, p.first_ms, p.last_ms
+    from (
+        select cp.chat_id, cp.user_id, cp.agent_id, cp.first_ms, cp.last_ms
+        from settings as s
+        cross join (select distinct user_id from chosen_couples) as u
+        inner join lillo_dash.chat_people as cp on cp.user_id = u.user_id
+        where (s.all_agents or cp.agent_id = any(s.agent_ids))
+          and cp.last_ms >= :start_ms and cp.first_ms < :end_ms
+          and not exists (
+              select from tail_couples as t
+              where t.chat_id = cp.chat_id and t.user_id = cp.user_id and t.agent_id = cp.agent_id
+          )
+        union all
+        select t.chat_id, t.user_id, t.agent_id, least(t.first_ms, cp.first_ms), greatest(t.last_ms, cp.last_ms)
+        from (select distinct user_id from chosen_couples) as u
+        inner join tail_couples as t on t.user_id = u.user_id
+        left join lillo_dash.chat_people as cp
+            on cp.chat_id = t.chat_id and cp.user_id = t.user_id and cp.agent_id = t.agent_id
+        where greatest(t.last_ms, cp.last_ms) >= :start_ms and least(t.first_ms, cp.first_ms) < :end_ms
+    ) as p
+    where not (p.chat_id, p.agent_id) in (select c.chat_id, c.agent_id from chosen as c)
+),
+
 couples_in_range as materialized (
     select
-        p.chat_id,
-        p.user_id,
-        p.agent_id,
-        (p.chat_id, p.agent_id) in (select c.chat_id, c.agent_id from chosen as c) as on_chosen_pair,
-        p.first_ms >= :start_ms and p.first_ms < :end_ms as is_new,
-        p.last_ms >= p.first_ms + 86400000 as came_back,
-        p.first_ms < :start_ms and p.last_ms >= :end_ms as spans_range
-    from couples as p
-    where p.last_ms >= :start_ms and p.first_ms < :end_ms
-),
-
-couple_models as (
-    select c.model_type, p.chat_id, p.user_id, p.agent_id, p.is_new, p.came_back, p.spans_range
-    from couples_in_range as p
-    inner join chosen as c on c.chat_id = p.chat_id and c.agent_id = p.agent_id
-    where p.on_chosen_pair
-    union all
-    select 'OPENAI', chat_id, user_id, agent_id, is_new, came_back, spans_range
-    from couples_in_range
-    where not on_chosen_pair
+        model_type,
+        chat_id,
+        user_id,
+        agent_id,
+        first_ms >= :start_ms and first_ms < :end_ms as is_new,
+        last_ms >= first_ms + 86400000 as came_back,
+        first_ms < :start_ms and last_ms >= :end_ms as spans_range
+    from (
+        select model_type, chat_id, user_id, agent_id, first_ms, last_ms from chosen_couples
+        union all
+        select model_type, chat_id, user_id, agent_id, first_ms, last_ms from other_couples
+    ) as c
 ),
 
 -- A couple wrote in the range when its first or last message is in it. For one whose messages
@@ -593,26 +621,102 @@ spanning_writers as (
     where role = 'user' and sent_ms >= :start_ms and sent_ms < :end_ms
 ),
 
--- Per model: people in one grouping by (model, person), then the couples summed per model.
+couple_writes as (
+    select
+        c.model_type, c.user_id, c.is_new, c.came_back,
+        not c.spans_range or w.chat_id is not null as wrote
+    from couples_in_range as c
+    left join spanning_writers as w
+        on c.spans_range and w.chat_id = c.chat_id and w.user_id = c.user_id and w.agent_id = c.agent_id
+),
+
+-- People who wrote in the range only to pairs on other models.
+chosen_only_people as (
+    select count(*) as n_people
+    from (
+        select user_id
+        from couple_writes
+        where wrote
+        group by user_id
+        having bool_and(model_type <> 'OPENAI')
+    ) as only_chosen
+),
+
+-- Everyone who wrote to the chosen agents in the range: the agents' user maps (linear counting, as
+-- agent_usage), the hours at the range's ends and the rows above the watermark.
+user_maps as (
+    select bit_or(d.users) as users
+    from settings as s
+    cross join period as p
+    inner join lillo_dash.activity_daily as d
+        on d.day_start >= p.days_from and d.day_start < p.days_to
+        and d.agent_id = any(lillo_dash.rollup_agents(s.agent_ids))
+),
+
+extra_user_bits as (
+    select b.bit
+    from settings as s
+    cross join period as p
+    cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
+    inner join lillo_dash.activity_hourly as h
+        on h.hour_start >= piece.piece_start and h.hour_start < piece.piece_end
+        and h.agent_id = any(lillo_dash.rollup_agents(s.agent_ids))
+    cross join unnest(h.user_bits) as b (bit)
+    union
+    select lillo_dash.sketch_bit(t.user_id)
+    from tail as t
+    where t.role = 'user' and t.sent_ms >= :start_ms and t.sent_ms < :end_ms
+),
+
+all_people as (
+    select lillo_dash.distinct_from_zero_bits(
+        131072 - coalesce(bit_count(m.users), 0)
+        - (select count(*) from extra_user_bits as x where m.users is null or get_bit(m.users, x.bit) = 0)
+    ) as n_people
+    from user_maps as m
+),
+
+-- OPENAI's new couples: every couple of the chosen agents first seen in the range (by first_ms, its
+-- own index) less those of the pairs on other models.
+default_new_couples as (
+    select count(*) as n_new, count(*) filter (where n.came_back) as n_returned
+    from (
+        select cp.chat_id, cp.agent_id, cp.last_ms >= cp.first_ms + 86400000 as came_back
+        from settings as s
+        inner join lillo_dash.chat_people as cp on s.all_agents or cp.agent_id = any(s.agent_ids)
+        where cp.first_ms >= :start_ms and cp.first_ms < :end_ms
+          and not exists (
+              select from tail_couples as t
+              where t.chat_id = cp.chat_id and t.user_id = cp.user_id and t.agent_id = cp.agent_id
+          )
+        union all
+        select t.chat_id, t.agent_id, greatest(t.last_ms, cp.last_ms) >= least(t.first_ms, cp.first_ms) + 86400000
+        from tail_couples as t
+        left join lillo_dash.chat_people as cp
+            on cp.chat_id = t.chat_id and cp.user_id = t.user_id and cp.agent_id = t.agent_id
+        where least(t.first_ms, cp.first_ms) >= :start_ms and least(t.first_ms, cp.first_ms) < :end_ms
+    ) as n
+    where not (n.chat_id, n.agent_id) in (select c.chat_id, c.agent_id from chosen as c)
+),
+
 people as (
     select
         model_type,
-        count(*) filter (where n_wrote > 0) as n_people,
-        sum(n_new)::bigint as n_new_people,
-        sum(n_returned)::bigint as n_returned
-    from (
-        select
-            c.model_type,
-            c.user_id,
-            count(*) filter (where not c.spans_range or w.chat_id is not null) as n_wrote,
-            count(*) filter (where c.is_new) as n_new,
-            count(*) filter (where c.is_new and c.came_back) as n_returned
-        from couple_models as c
-        left join spanning_writers as w
-            on c.spans_range and w.chat_id = c.chat_id and w.user_id = c.user_id and w.agent_id = c.agent_id
-        group by c.model_type, c.user_id
-    ) as per_person
+        count(distinct user_id) filter (where wrote) as n_people,
+        count(*) filter (where is_new) as n_new_people,
+        count(*) filter (where is_new and came_back) as n_returned
+    from couple_writes
+    where model_type <> 'OPENAI'
     group by model_type
+    union all
+    select
+        'OPENAI',
+        greatest(a.n_people - o.n_people, 0)::bigint,
+        d.n_new,
+        d.n_returned
+    from all_people as a
+    cross join chosen_only_people as o
+    cross join default_new_couples as d
 ),
 
 -- --- The range in days: for all time, the first and last message in the data ---------------------
