@@ -18,6 +18,10 @@ drop index concurrently if exists lillo_dash.chat_people_by_user;
 -- The couples first seen in a range: the Models page's new people.
 create index concurrently if not exists chat_people_by_first
     on lillo_dash.chat_people (first_ms) include (last_ms, chat_id, agent_id, user_id);
+-- The couples of one (agent, chat) pair from the index alone: the people of the pairs set to a model
+-- other than OPENAI (the key leads with the chat, then the person).
+create index concurrently if not exists chat_people_by_pair
+    on lillo_dash.chat_people (chat_id, agent_id) include (user_id, first_ms, last_ms);
 -- Rollup rows of one level (a command or '*', some agents or '*') in a range. The rows of one
 -- level lie one per table page, so the indexes carry the counts: the views read them alone.
 drop index concurrently if exists lillo_dash.command_hourly_by_agent;
