@@ -80,8 +80,9 @@ EXTRA_PARAMS = {
     # The people of one of its retention cohorts (agent_retention's drill-down, agent_cohort_people):
     # its first, in which everyone is new (cohort_week is set by busiest_chat).
     "cohort_week": "1970-01-05",
-    # One pair's figures around a change of its model (model_change_effect): the busiest chat, a week
-    # each side of a moment a week before its last message (changed_at_ms is set by busiest_chat).
+    # One pair's figures around a change of its model (model_change_effect): the busiest chat and the
+    # agent that wrote most in it, a week each side of a moment a week before its last message
+    # (changed_at_ms and the pair's agent are set by busiest_chat).
     "changed_at_ms": 2_000_000_000_000,
     "window_days": 7,
     # The Commands page's views: every command, as the page opens them.
@@ -229,14 +230,22 @@ def declared_params(name: str) -> tuple[str, ...]:
 
 def busiest_chat(engine: sa.Engine) -> dict:
     """{"chat_id": the chat with the most messages, "agent_id": the agent with the most, "cohort_week":
-    that agent's first retention cohort, "changed_at_ms": a week before that chat's last message}:
-    the one-chat and one-agent views are timed on the largest."""
+    that agent's first retention cohort, "changed_at_ms": a week before that chat's last message,
+    "chat_agent_id": the agent that wrote most in that chat}: the one-chat, one-agent and one-pair
+    views are timed on the largest."""
     with engine.connect() as conn:
         found = conn.execute(
             sa.text("select chat_id from chat_messages group by chat_id order by count(*) desc limit 1")
         ).scalar()
         agent = conn.execute(
             sa.text("select agent_id from chat_messages group by agent_id order by count(*) desc limit 1")
+        ).scalar()
+        chat_agent = conn.execute(
+            sa.text(
+                "select agent_id from chat_messages where chat_id = :chat"
+                " group by agent_id order by count(*) desc limit 1"
+            ),
+            {"chat": found or 0},
         ).scalar()
         last_sql = "select max(epoch_ms(timestamp)) from chat_messages where chat_id = :chat"
         last_ms = conn.execute(sa.text(views.expand_macros(last_sql)), {"chat": found or 0}).scalar()
@@ -255,7 +264,12 @@ def busiest_chat(engine: sa.Engine) -> dict:
         "agent_id": agent or "",
         "cohort_week": first_week or EXTRA_PARAMS["cohort_week"],
         "changed_at_ms": last_ms - 7 * 86_400_000 if last_ms else EXTRA_PARAMS["changed_at_ms"],
+        "chat_agent_id": chat_agent or "",
     }
+
+
+# Views of one (agent, chat) pair: timed on the busiest chat with the agent that wrote most in it.
+PAIR_VIEWS = {"model_change_effect"}
 
 
 def view_params(name: str, range_: str, now: datetime, data: dict | None = None) -> dict:
@@ -263,6 +277,8 @@ def view_params(name: str, range_: str, now: datetime, data: dict | None = None)
     the database); fails when the view declares one none of them provides."""
     chosen = filters.parse_filters({"range": range_}, known_agent_ids=None, now=now, default_tz="UTC")
     params = chosen.view_params() | EXTRA_PARAMS | (data or {})
+    if name in PAIR_VIEWS and "chat_agent_id" in params:
+        params["agent_id"] = params["chat_agent_id"]
     unknown = [p for p in declared_params(name) if p not in params]
     if unknown:
         raise BenchError(

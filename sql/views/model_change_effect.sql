@@ -130,13 +130,19 @@ turns as (
     window conversation as (order by h.sent_ms, h.id)
 ),
 
+-- Messages per period and person in one hashed grouping (a distinct count would sort every row).
 message_figures as (
-    select
-        p.period,
-        count(h.id) as n_messages,
-        count(distinct h.user_id) filter (where h.role = 'user') as n_people
+    select p.period, coalesce(sum(w.n_messages), 0)::bigint as n_messages, count(w.user_id) as n_people
     from periods as p
-    left join history as h on h.sent_ms >= p.from_ms and h.sent_ms < p.to_ms
+    left join (
+        select
+            x.period,
+            case when h.role = 'user' then h.user_id end as user_id,
+            count(*) as n_messages
+        from history as h
+        inner join periods as x on h.sent_ms >= x.from_ms and h.sent_ms < x.to_ms
+        group by 1, 2
+    ) as w on w.period = p.period
     group by p.period
 ),
 
