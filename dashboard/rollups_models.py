@@ -253,6 +253,7 @@ _MODEL_SQL = {
         "installed": """
             select to_regclass('lillo_dash.model_pairs') is not null
                 and to_regclass('lillo_dash.model_pair_activity') is not null
+                and to_regclass('lillo_dash.model_pair_counts') is not null
         """,
         "analyze": """
             analyze lillo_dash.model_pairs, lillo_dash.model_pair_counts, lillo_dash.model_pair_activity,

@@ -880,3 +880,26 @@ def test_an_install_from_before_a_rollup_table_reads_the_raw_tables(new_database
         )
     finally:
         engine.dispose()
+
+
+def test_an_install_from_before_the_pair_counts_refreshes_and_reads_the_raw_mix(new_database):
+    """Model rollups built before lillo_dash.model_pair_counts existed (no table, no n_pairs): a
+    refresh leaves them alone instead of failing, and the mix is read raw until install runs."""
+    engine = build(new_database("models_before_counts"))
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("drop table lillo_dash.model_pair_counts"))
+            conn.execute(sa.text("alter table lillo_dash.model_pairs_state drop column n_pairs"))
+        insert_messages(engine, [(110, 510, "user", BO, _at(2, 9), "ms")], first_message_id=3000)
+        rollups.refresh(engine)
+        with engine.connect() as conn:
+            schema = introspect(conn)
+            assert views.pick_variant("model_mix", schema, week()) is False
+            got = views.run_view(conn, schema, "model_mix", week(), rollup=None)
+        assert records(got, MIX_COLUMNS) == records(run(engine, "model_mix", **week()), MIX_COLUMNS)
+        install_dashboard_objects(engine)
+        rollups.refresh(engine)
+        assert model_pair_counts(engine)[-1] == (BO, "OPENAI", 3, 2)
+        assert_variants_agree(engine)
+    finally:
+        engine.dispose()
