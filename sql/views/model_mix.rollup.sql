@@ -46,9 +46,10 @@ chosen_in_range as (
 
 -- --- Every pair ever, and its preference row if any --------------------------------------------------
 
--- Counted by the last refresh while model_preferences is as it filed it (preferences_filed); else
--- chat_totals' rows of the chosen agents, through its key or by a scan for all agents. And the
--- pairs first seen above the watermark.
+-- chat_totals' rows of the chosen agents (through its key, or by a scan for all agents) unless the
+-- last refresh counted them per agent and model and model_preferences is as it saw them
+-- (preferences_filed; pair_counts reads those counts); always the pairs first seen above the
+-- watermark.
 pairs as (
     select t.agent_id, t.chat_id
     from lillo_dash.chat_totals as t
