@@ -5,19 +5,26 @@
 -- :model_activity_watermark.
 
 -- Filed pairs: their rows of lillo_dash.model_pair_activity in the range (whole days, and hours at
--- its ends) and their rows above its watermark. Pairs not filed: chat_activity pair by pair.
+-- its ends; summed per pair before they meet `chosen`, a row per pair instead of one per day) and
+-- their rows above its watermark. Pairs not filed: chat_activity pair by pair.
 chosen_activity as (
     select c.agent_id, c.chat_id, c.model_type, a.n_messages
-    from period as p
-    inner join lillo_dash.model_pair_activity as a
-        on a.grain = 'day' and a.period_start >= p.days_from and a.period_start < p.days_to
-    inner join chosen as c on c.chat_id = a.chat_id and c.agent_id = a.agent_id and c.is_filed
-    union all
-    select c.agent_id, c.chat_id, c.model_type, a.n_messages
-    from period as p
-    cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
-    inner join lillo_dash.model_pair_activity as a
-        on a.grain = 'hour' and a.period_start >= piece.piece_start and a.period_start < piece.piece_end
+    from (
+        select a.chat_id, a.agent_id, sum(a.n_messages)::bigint as n_messages
+        from (
+            select a.chat_id, a.agent_id, a.n_messages
+            from period as p
+            inner join lillo_dash.model_pair_activity as a
+                on a.grain = 'day' and a.period_start >= p.days_from and a.period_start < p.days_to
+            union all
+            select a.chat_id, a.agent_id, a.n_messages
+            from period as p
+            cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
+            inner join lillo_dash.model_pair_activity as a
+                on a.grain = 'hour' and a.period_start >= piece.piece_start and a.period_start < piece.piece_end
+        ) as a
+        group by a.chat_id, a.agent_id
+    ) as a
     inner join chosen as c on c.chat_id = a.chat_id and c.agent_id = a.agent_id and c.is_filed
     union all
     select c.agent_id, c.chat_id, c.model_type, t.n_messages
