@@ -323,6 +323,13 @@ def test_new_rows_before_and_after_refresh(new_database):
     )
     ranges = FIXTURE_RANGES | {"late month": (late - pd.Timedelta(days=1), fx.ANCHOR)}
     assert_all_views(engine, ranges, FIXTURE_AGENT_SETS)
+    # A preference set since the last refresh (the new chat's Beta to GROK) counts at once.
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("insert into model_preferences (agent_id, chat_id, model_type) values (:a, 3003, 'GROK')"),
+            {"a": fx.BETA},
+        )
+    assert_all_views(engine, ranges, FIXTURE_AGENT_SETS)
     rollups.refresh(engine)
     assert_all_views(engine, ranges, FIXTURE_AGENT_SETS)
     incremental = [_table(engine, t) for t in ("person_weeks", "retention_weekly")]

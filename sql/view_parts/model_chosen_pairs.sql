@@ -1,26 +1,8 @@
 -- The pairs of the chosen agents set to a model other than OPENAI (`chosen`: agent_id, chat_id,
 -- model_type, is_filed), for the rollup variants of the model views (`-- include:
 -- model_chosen_pairs`). Needs the view's `settings` and `tail` (rows above :messages_watermark with
--- chat_id and agent_id) CTEs, and its header to name :messages_watermark and :model_replies_watermark.
-
--- Whether model_preferences' rows are as the last refresh filed them (their count and checksum, as
--- dashboard/rollups_models.py sums them): then the filed pairs are exactly the rows other than
--- OPENAI with messages, but for pairs whose first message came after the refresh; and, once
--- counted (n_pairs), lillo_dash.model_pair_counts holds chat_totals' pairs per agent and model.
-preferences_filed as (
-    select
-        coalesce(f.is_current, false) as is_current,
-        coalesce(f.is_current and f.n_pairs is not null, false) as is_counted
-    from (select) as one
-    left join (
-        select
-            (s.n_preferences, s.checksum) = (
-                select count(*), preferences_checksum(p) from model_preferences as p
-            ) as is_current,
-            s.n_pairs
-        from lillo_dash.model_pairs_state as s
-    ) as f on true
-),
+-- chat_id and agent_id) CTEs and `preferences_filed` (`-- include: model_preferences_filed` before
+-- it), and its header to name :messages_watermark and :model_replies_watermark.
 
 -- Filed: their replies and commands are in lillo_dash.model_pair_replies / model_pair_commands
 -- (dashboard/rollups_models.py). A pair set to another model since the last refresh is read raw.

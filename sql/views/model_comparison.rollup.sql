@@ -43,6 +43,8 @@ tail as materialized (
 
 -- --- The pairs on another model, pair by pair ---------------------------------------------------------
 
+-- include: model_preferences_filed
+
 -- include: model_chosen_pairs
 
 -- include: model_chosen_activity

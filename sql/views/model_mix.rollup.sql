@@ -34,6 +34,8 @@ tail as materialized (
 
 -- --- The pairs on another model: counted pair by pair ------------------------------------------------
 
+-- include: model_preferences_filed
+
 -- include: model_chosen_pairs
 
 -- include: model_chosen_activity
