@@ -22,6 +22,9 @@ create index concurrently if not exists chat_people_by_first
 -- other than OPENAI (the key leads with the chat, then the person).
 create index concurrently if not exists chat_people_by_pair
     on lillo_dash.chat_people (chat_id, agent_id) include (user_id, first_ms, last_ms);
+-- The people whose first message to an agent falls in a range: the Agents page's new people.
+create index concurrently if not exists person_totals_by_first
+    on lillo_dash.person_totals (first_ms) include (agent_id);
 -- Rollup rows of one level (a command or '*', some agents or '*') in a range. The rows of one
 -- level lie one per table page, so the indexes carry the counts: the views read them alone.
 drop index concurrently if exists lillo_dash.command_hourly_by_agent;
