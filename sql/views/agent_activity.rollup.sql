@@ -3,7 +3,7 @@
 -- rollup, chats estimated from the activity sketches, rows above the refresh watermark live.
 -- params: :start_ms, :end_ms, :tz, :agent_ids, :messages_watermark
 -- requires: lillo_dash.refresh_state, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, chat_messages(id, timestamp, chat_id, agent_id), agents(id, name, is_active)
-with bounds as (
+with recursive bounds as (
     select to_timestamp(:start_ms / 1000.0) as period_start, to_timestamp(:end_ms / 1000.0) as period_end
 ),
 
@@ -65,15 +65,7 @@ chat_estimates as (
     left join day_maps as m on m.agent_id = seen.agent_id
 ),
 
-last_seen as (
-    select agent_id, max(last_ms) as last_sent_ms
-    from (
-        select h.agent_id, h.last_ms from lillo_dash.message_hourly as h
-        union all
-        select t.agent_id, t.sent_ms from tail as t
-    ) as rows
-    group by agent_id
-),
+-- include: agent_last_seen
 
 all_agents as (
     select a.id::text as agent_id, a.name as agent_name, a.is_active from agents as a
