@@ -515,7 +515,8 @@ tail_couples as (
 ),
 
 -- The couples (chat, person, agent) of the pairs on other models: chat_people's rows of each pair
--- (its key leads with the chat), those with rows above the watermark merged with them.
+-- (its index by pair carries what is read here), those with rows above the watermark merged with
+-- their new rows.
 chosen_couples as materialized (
     select c.model_type, cp.chat_id, cp.user_id, cp.agent_id, cp.first_ms, cp.last_ms
     from chosen as c
