@@ -36,13 +36,16 @@ _MODEL_SQL = {
             insert into lillo_dash.model_pairs_state (n_preferences, checksum, n_pairs)
             values (:n_preferences, :checksum, :n_pairs)
             on conflict (singleton) do update
-            set n_preferences = excluded.n_preferences, checksum = excluded.checksum, n_pairs = excluded.n_pairs
+            set n_preferences = excluded.n_preferences, checksum = excluded.checksum,
+                n_pairs = excluded.n_pairs
         """,
         # As sql/views/model_mix.sql counts them: a pair without a row runs on OPENAI.
         "clear_counts": "delete from lillo_dash.model_pair_counts",
         "count_models": """
             insert into lillo_dash.model_pair_counts (agent_id, model_type, n_chats, n_default_chats)
-            select t.agent_id, coalesce(p.model_type, 'OPENAI'), count(*), count(*) filter (where p.model_type is null)
+            select
+                t.agent_id, coalesce(p.model_type, 'OPENAI'), count(*),
+                count(*) filter (where p.model_type is null)
             from lillo_dash.chat_totals as t
             left join model_preferences as p on p.agent_id = t.agent_id and p.chat_id = t.chat_id
             group by 1, 2
@@ -301,7 +304,10 @@ def refresh(conn: sa.Connection) -> bool:
     n_preferences, checksum = conn.execute(_MODEL_SQL["preferences"]).one()
     n_pairs = conn.execute(_MODEL_SQL["count_pairs"]).scalar_one()
     stored = conn.execute(_MODEL_SQL["stored_preferences"]).one_or_none()
-    preferences_changed = stored is None or (stored.n_preferences, stored.checksum) != (n_preferences, checksum)
+    preferences_changed = stored is None or (stored.n_preferences, stored.checksum) != (
+        n_preferences,
+        checksum,
+    )
     if preferences_changed:
         conn.execute(_MODEL_SQL["drop_pairs"])
     # The filed pairs' new rows first; the pairs filed below come with their whole history.
@@ -331,7 +337,8 @@ def refresh(conn: sa.Connection) -> bool:
         conn.execute(_MODEL_SQL["clear_counts"])
         conn.execute(_MODEL_SQL["count_models"])
     conn.execute(
-        _MODEL_SQL["save_preferences"], {"n_preferences": n_preferences, "checksum": checksum, "n_pairs": n_pairs}
+        _MODEL_SQL["save_preferences"],
+        {"n_preferences": n_preferences, "checksum": checksum, "n_pairs": n_pairs},
     )
     n_messages = count_messages(conn, replies_lo, hi)
     _save_watermark(conn, ACTIVITY_SOURCE, n_messages, replies_lo, hi)

@@ -326,7 +326,9 @@ def test_new_rows_before_and_after_refresh(new_database):
     # A preference set since the last refresh (the new chat's Beta to GROK) counts at once.
     with engine.begin() as conn:
         conn.execute(
-            sa.text("insert into model_preferences (agent_id, chat_id, model_type) values (:a, 3003, 'GROK')"),
+            sa.text(
+                "insert into model_preferences (agent_id, chat_id, model_type) values (:a, 3003, 'GROK')"
+            ),
             {"a": fx.BETA},
         )
     assert_all_views(engine, ranges, FIXTURE_AGENT_SETS)

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from dashboard import command_page, views
+from dashboard import command_page, rollups, views
 from dashboard.db import admin_engine
 from dashboard.live_schema import introspect
 from tests import fixture_data as fx
@@ -487,8 +487,6 @@ LATE_COMMANDS = [
 
 @pytest.mark.parametrize("name", ["command_retry_funnel", "error_signatures"])
 def test_failure_rollup_follows_late_rows_live_and_after_refresh(new_database, name):
-    from dashboard import rollups
-
     engine = admin_engine(prepared(new_database("commands_late"), seed=add_commands))
     try:
         insert_commands(engine, LATE_COMMANDS)
@@ -585,3 +583,46 @@ def test_demo_command_views(demo_engine, rollup, days):
     slowest = run(demo_engine, "command_slowest_calls", p | {"limit": 20}, False)
     top = rows.sort_values(["duration", "id"], ascending=False).head(20)
     assert list(slowest["command_row_id"]) == list(top["id"])
+
+
+def test_slowest_calls_of_an_agent_in_busy_hours(new_database):
+    """More than 20,000 calls in an agent's hours: the rollup walks the duration index (past another
+    agent's slower calls) instead of reading the hours by time; both give the raw view's rows."""
+    engine = admin_engine(prepared(new_database("commands_busy_hour"), seed=add_commands))
+    at = fx.ANCHOR - timedelta(days=2)
+    moment = int(at.timestamp() * 1000)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "insert into chat_messages (message_id, chat_id, user_id, user_first_name, role, content,"
+                    " timestamp, agent_id) values (1, 7001, 9001, 'Test', 'assistant', 'hi', :t, :alpha),"
+                    " (2, 7002, 9002, 'Test', 'assistant', 'hi', :t, :beta)"
+                ),
+                {"t": moment, "alpha": fx.ALPHA, "beta": fx.BETA},
+            )
+            # 20,001 calls after Alpha's message in its chat, 100,001 to 120,001 ms; five slower
+            # ones after Beta's in the same hour.
+            conn.execute(
+                sa.text(
+                    "insert into command_metrics"
+                    " (command, user_id, chat_id, duration, success, error, timestamp)"
+                    " select 'img', 501, 7001, 100000 + i, true, null, :t + 1 + i % 1000"
+                    " from generate_series(1, 20001) as i"
+                    " union all"
+                    " select 'img', 502, 7002, 500000 + i, true, null, :t + 1 from generate_series(1, 5) as i"
+                ),
+                {"t": moment},
+            )
+        rollups.refresh(engine)
+        p = params("week", agent_ids=[fx.ALPHA], limit=4)
+        for rollup in VARIANTS:
+            got = run(engine, "command_slowest_calls", p, rollup)
+            assert list(got["duration_ms"]) == [120001, 120000, 119999, 119998], rollup
+            assert set(got["agent_id"]) == {fx.ALPHA}
+        beta = params("week", agent_ids=[fx.BETA], limit=4)
+        assert run(engine, "command_slowest_calls", beta, True).equals(
+            run(engine, "command_slowest_calls", beta, False)
+        )
+    finally:
+        engine.dispose()

@@ -813,7 +813,9 @@ def test_people_whose_messages_span_the_range_by_their_hours(new_database):
 
 def people_per_model(engine: sa.Engine, *, rollup: bool) -> dict[str, tuple[int, int, int]]:
     got = run(engine, "model_comparison", rollup=rollup, **week()).set_index("model_type")
-    return {m: tuple(int(v) for v in got.loc[m, ["n_people", "n_new_people", "n_returned"]]) for m in got.index}
+    return {
+        m: tuple(int(v) for v in got.loc[m, ["n_people", "n_new_people", "n_returned"]]) for m in got.index
+    }
 
 
 def test_people_who_wrote_to_pairs_on_two_models(new_database):
