@@ -680,11 +680,11 @@ all_people as (
 ),
 
 -- OPENAI's new couples: every couple of the chosen agents first seen in the range (by first_ms, its
--- own index) less those of the pairs on other models.
-default_new_couples as (
+-- own index) less those of the pairs on other models (counted in couples_in_range).
+all_new_couples as (
     select count(*) as n_new, count(*) filter (where n.came_back) as n_returned
     from (
-        select cp.chat_id, cp.agent_id, cp.last_ms >= cp.first_ms + 86400000 as came_back
+        select cp.last_ms >= cp.first_ms + 86400000 as came_back
         from settings as s
         inner join lillo_dash.chat_people as cp on s.all_agents or cp.agent_id = any(s.agent_ids)
         where cp.first_ms >= :start_ms and cp.first_ms < :end_ms
@@ -693,13 +693,22 @@ default_new_couples as (
               where t.chat_id = cp.chat_id and t.user_id = cp.user_id and t.agent_id = cp.agent_id
           )
         union all
-        select t.chat_id, t.agent_id, greatest(t.last_ms, cp.last_ms) >= least(t.first_ms, cp.first_ms) + 86400000
+        select greatest(t.last_ms, cp.last_ms) >= least(t.first_ms, cp.first_ms) + 86400000
         from tail_couples as t
         left join lillo_dash.chat_people as cp
             on cp.chat_id = t.chat_id and cp.user_id = t.user_id and cp.agent_id = t.agent_id
         where least(t.first_ms, cp.first_ms) >= :start_ms and least(t.first_ms, cp.first_ms) < :end_ms
     ) as n
-    where not (n.chat_id, n.agent_id) in (select c.chat_id, c.agent_id from chosen as c)
+),
+
+default_new_couples as (
+    select a.n_new - c.n_new as n_new, a.n_returned - c.n_returned as n_returned
+    from all_new_couples as a
+    cross join (
+        select count(*) filter (where is_new) as n_new, count(*) filter (where is_new and came_back) as n_returned
+        from couples_in_range
+        where model_type <> 'OPENAI'
+    ) as c
 ),
 
 people as (
