@@ -437,9 +437,21 @@ def test_clicking_a_bar_opens_the_chats_of_that_agent_and_period(server, viewer_
 
 
 def _choose(page, label: str, option: str) -> None:
-    """Pick `option` in the selectbox labelled `label`."""
-    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick `option` in the selectbox labelled `label`. A rerun that lands while the list is open
+    redraws the box and closes the list: then it is opened again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label)
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        _settled(page)
+        box.click()
+        try:
+            wanted.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    wanted.click()
     _settled(page)
 
 
