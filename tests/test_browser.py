@@ -126,6 +126,9 @@ def _wait_for_overview(page, *, with_charts: bool = True) -> None:
 def test_overview_shows_kpis_and_charts(server, page):
     page.goto(f"{server}/?range=90d")
     _wait_for_overview(page)
+    # The tiles are drawn one after another: wait for each before reading them.
+    for label in ("Messages", "Active chats", "Active users", "Commands run", "p95 command duration"):
+        page.locator('[data-testid="stMetricLabel"]', has_text=label).first.wait_for(timeout=60_000)
     tiles = page.locator('[data-testid="stMetric"]')
     labels = [
         tiles.nth(i).locator('[data-testid="stMetricLabel"]').inner_text() for i in range(tiles.count())
