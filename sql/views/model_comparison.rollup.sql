@@ -517,7 +517,7 @@ tail_couples as (
 -- The couples (chat, person, agent) of the pairs on other models: chat_people's rows of each pair
 -- (its index by pair carries what is read here), those with rows above the watermark merged with
 -- their new rows.
-chosen_couples as materialized (
+chosen_couples as (
     select c.model_type, cp.chat_id, cp.user_id, cp.agent_id, cp.first_ms, cp.last_ms
     from chosen as c
     cross join lateral (
@@ -541,32 +541,6 @@ chosen_couples as materialized (
     where greatest(t.last_ms, cp.last_ms) >= :start_ms and least(t.first_ms, cp.first_ms) < :end_ms
 ),
 
--- The same people's couples with the chosen agents' other pairs (chat_people by person): whether
--- they also wrote to a pair on OPENAI in the range.
-other_couples as (
-    select 'OPENAI' as model_type, p.chat_id, p.user_id, p.agent_id, p.first_ms, p.last_ms
-    from (
-        select cp.chat_id, cp.user_id, cp.agent_id, cp.first_ms, cp.last_ms
-        from settings as s
-        cross join (select distinct user_id from chosen_couples) as u
-        inner join lillo_dash.chat_people as cp on cp.user_id = u.user_id
-        where (s.all_agents or cp.agent_id = any(s.agent_ids))
-          and cp.last_ms >= :start_ms and cp.first_ms < :end_ms
-          and not exists (
-              select from tail_couples as t
-              where t.chat_id = cp.chat_id and t.user_id = cp.user_id and t.agent_id = cp.agent_id
-          )
-        union all
-        select t.chat_id, t.user_id, t.agent_id, least(t.first_ms, cp.first_ms), greatest(t.last_ms, cp.last_ms)
-        from (select distinct user_id from chosen_couples) as u
-        inner join tail_couples as t on t.user_id = u.user_id
-        left join lillo_dash.chat_people as cp
-            on cp.chat_id = t.chat_id and cp.user_id = t.user_id and cp.agent_id = t.agent_id
-        where greatest(t.last_ms, cp.last_ms) >= :start_ms and least(t.first_ms, cp.first_ms) < :end_ms
-    ) as p
-    where not (p.chat_id, p.agent_id) in (select c.chat_id, c.agent_id from chosen as c)
-),
-
 couples_in_range as materialized (
     select
         model_type,
@@ -576,11 +550,7 @@ couples_in_range as materialized (
         first_ms >= :start_ms and first_ms < :end_ms as is_new,
         last_ms >= first_ms + 86400000 as came_back,
         first_ms < :start_ms and last_ms >= :end_ms as spans_range
-    from (
-        select model_type, chat_id, user_id, agent_id, first_ms, last_ms from chosen_couples
-        union all
-        select model_type, chat_id, user_id, agent_id, first_ms, last_ms from other_couples
-    ) as c
+    from chosen_couples
 ),
 
 -- A couple wrote in the range when its first or last message is in it. For one whose messages
@@ -633,16 +603,62 @@ couple_writes as (
         on c.spans_range and w.chat_id = c.chat_id and w.user_id = c.user_id and w.agent_id = c.agent_id
 ),
 
--- People who wrote in the range only to pairs on other models.
+-- The people who wrote in the range to a pair of the chosen agents on OPENAI among the rows above
+-- the watermark.
+tail_default_writers as (
+    select distinct t.user_id
+    from tail as t
+    where t.role = 'user' and t.sent_ms >= :start_ms and t.sent_ms < :end_ms
+      and (t.chat_id, t.agent_id) not in (select c.chat_id, c.agent_id from chosen as c)
+),
+
+-- People who wrote in the range only to pairs on other models: of those who wrote to one, the
+-- ones who did not also write to another pair of the chosen agents. That is one probe per person
+-- through chat_people's index by person, which stops at their first such couple: a stored first
+-- or last message in the range, or one spanning it with an hour inside (chat_people_hours; without
+-- stored hours, its messages in the range); or a row above the watermark.
 chosen_only_people as (
     select count(*) as n_people
-    from (
-        select user_id
-        from couple_writes
-        where wrote
-        group by user_id
-        having bool_and(model_type <> 'OPENAI')
-    ) as only_chosen
+    from (select distinct user_id from couple_writes where wrote) as u
+    where u.user_id not in (select user_id from tail_default_writers)
+      and not exists (
+          select
+          from settings as s
+          cross join lillo_dash.chat_people as cp
+          where cp.user_id = u.user_id and (s.all_agents or cp.agent_id = any(s.agent_ids))
+            and cp.last_ms >= :start_ms and cp.first_ms < :end_ms
+            and (cp.chat_id, cp.agent_id) not in (select c.chat_id, c.agent_id from chosen as c)
+            and (
+                cp.first_ms >= :start_ms or cp.last_ms < :end_ms
+                or exists (
+                    select
+                    from lillo_dash.chat_people_hours as h
+                    cross join unnest(h.hours) as x (hour)
+                    where h.chat_id = cp.chat_id and h.user_id = cp.user_id and h.agent_id = cp.agent_id
+                      and x.hour >= :start_ms / 3600000 and x.hour < :end_ms / 3600000
+                )
+                or (
+                    not exists (
+                        select from lillo_dash.chat_people_hours as h
+                        where h.chat_id = cp.chat_id and h.user_id = cp.user_id and h.agent_id = cp.agent_id
+                    )
+                    and exists (
+                        select
+                        from chat_messages as m
+                        where m.chat_id = cp.chat_id and m.timestamp > 100000000000
+                          and m.timestamp >= :start_ms and m.timestamp < :end_ms
+                          and m.user_id = cp.user_id and m.agent_id = cp.agent_id and m.role = 'user'
+                        union all
+                        select
+                        from chat_messages as m
+                        where m.chat_id = cp.chat_id and m.timestamp <= 100000000000
+                          and m.timestamp >= :start_ms / 1000 and m.timestamp <= :end_ms / 1000
+                          and m.timestamp * 1000 >= :start_ms and m.timestamp * 1000 < :end_ms
+                          and m.user_id = cp.user_id and m.agent_id = cp.agent_id and m.role = 'user'
+                    )
+                )
+            )
+      )
 ),
 
 -- Everyone who wrote to the chosen agents in the range: the agents' user maps (linear counting, as
@@ -707,7 +723,6 @@ default_new_couples as (
     cross join (
         select count(*) filter (where is_new) as n_new, count(*) filter (where is_new and came_back) as n_returned
         from couples_in_range
-        where model_type <> 'OPENAI'
     ) as c
 ),
 
@@ -718,7 +733,6 @@ people as (
         count(*) filter (where is_new) as n_new_people,
         count(*) filter (where is_new and came_back) as n_returned
     from couple_writes
-    where model_type <> 'OPENAI'
     group by model_type
     union all
     select
