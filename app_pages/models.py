@@ -100,7 +100,7 @@ st.subheader("Comparison over the range")
 st.caption(
     "For the chats on each model that had messages in the range. Evidence says how many chats, "
     "replies, commands and people each figure rests on: few means a figure can mislead. Read "
-    "from the rollups, OPENAI's chats and people are estimates (within 2%) and its percentiles "
+    "from the rollups, OPENAI's chats and people are estimates (within 2%) and the percentiles "
     "come from histograms (within 1%)."
 )
 ui.view_block(

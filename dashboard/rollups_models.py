@@ -4,6 +4,8 @@ sql/install/008_model_rollups.sql), refreshed by dashboard/rollups.py."""
 
 from __future__ import annotations
 
+import enum
+
 import sqlalchemy as sa
 
 from dashboard.rollups import _SQL, BATCH_ROWS, count_messages, message_batches, stage_messages
@@ -21,6 +23,10 @@ from dashboard.views import expand_macros
 ACTIVITY_SOURCE = "model_pair_activity"
 REPLIES_SOURCE = "model_pair_replies"
 COMMANDS_SOURCE = "model_pair_commands"
+# The filed pairs' histograms per model: their watermark row says they were built (its id is the
+# messages'); a refresh recounts them from the earliest moment its new rows touched, or wholly
+# when the filing changed (a pair's model is its model_preferences row's).
+HISTOGRAMS_SOURCE = "model_histograms"
 
 _MODEL_SQL = {
     name: sa.text(expand_macros(sql))
@@ -28,6 +34,119 @@ _MODEL_SQL = {
         "clear": """
             truncate lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_counts,
                 lillo_dash.model_pair_activity, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands
+        """,
+        "histograms_installed": "select to_regclass('lillo_dash.model_command_histogram') is not null",
+        # The earliest moment of the new messages of filed pairs (a reply sample changes only at or
+        # after a new row of its history) and of the filed pairs' new commands.
+        "histograms_from": """
+            select least(
+                (select min(epoch_ms(m.timestamp))
+                 from chat_messages as m
+                 inner join lillo_dash.model_pairs as f on f.chat_id = m.chat_id and f.agent_id = m.agent_id
+                 where m.id > :lo and m.id <= :hi),
+                (select min(k.sent_ms)
+                 from lillo_dash.model_pair_commands as k
+                 where k.command_id > :commands_lo and k.command_id <= :commands_hi)
+            )
+        """,
+        "clear_reply_histograms": "delete from lillo_dash.model_reply_histogram",
+        "clear_command_histograms": "delete from lillo_dash.model_command_histogram",
+        "clear_reply_histogram": """
+            delete from lillo_dash.model_reply_histogram
+            where period_start >= to_timestamp(cast(:from_ms as bigint) / 1000.0)
+        """,
+        "clear_command_histogram": """
+            delete from lillo_dash.model_command_histogram
+            where period_start >= to_timestamp(cast(:from_ms as bigint) / 1000.0)
+        """,
+        # The samples from :from_ms on, under their pair's filed model.
+        "count_reply_histogram": """
+            insert into lillo_dash.model_reply_histogram
+                (grain, period_start, agent_id, model_type, bucket, n_replies)
+            select
+                grain.name, date_trunc(grain.name, to_timestamp(r.sent_ms / 1000.0)), level.agent_id,
+                f.model_type, lillo_dash.latency_bucket(r.latency_ms), count(*)
+            from lillo_dash.model_pair_replies as r
+            inner join lillo_dash.model_pairs as f on f.chat_id = r.chat_id and f.agent_id = r.agent_id
+            cross join (values ('hour'), ('day')) as grain (name)
+            cross join lateral (values (r.agent_id), ('*')) as level (agent_id)
+            where r.sent_ms >= :from_ms
+            group by 1, 2, 3, 4, 5
+        """,
+        "count_command_histogram": """
+            insert into lillo_dash.model_command_histogram
+                (grain, period_start, agent_id, model_type, bucket, n_calls, n_failures)
+            select
+                grain.name, date_trunc(grain.name, to_timestamp(k.sent_ms / 1000.0)), level.agent_id,
+                f.model_type, lillo_dash.duration_bucket(k.duration), count(*),
+                count(*) filter (where not k.success)
+            from lillo_dash.model_pair_commands as k
+            inner join lillo_dash.model_pairs as f on f.chat_id = k.chat_id and f.agent_id = k.agent_id
+            cross join (values ('hour'), ('day')) as grain (name)
+            cross join lateral (values (k.agent_id), ('*')) as level (agent_id)
+            where k.sent_ms >= :from_ms
+            group by 1, 2, 3, 4, 5
+        """,
+        # The filed pairs whose row now names another model or none (before their samples change).
+        "pairs_to_move": """
+            insert into pg_temp.model_moved_pairs (chat_id, agent_id)
+            select f.chat_id, f.agent_id
+            from lillo_dash.model_pairs as f
+            left join model_preferences as p
+                on p.agent_id = f.agent_id and p.chat_id = f.chat_id and p.model_type <> 'OPENAI'
+            where f.model_type is distinct from p.model_type
+        """,
+        # Every sample of the moved pairs taken out of (:sign -1) or put into (+1) the histograms
+        # under the pair's filed model; the buckets left empty are dropped.
+        "move_replies": """
+            insert into lillo_dash.model_reply_histogram as h
+                (grain, period_start, agent_id, model_type, bucket, n_replies)
+            select
+                grain.name, date_trunc(grain.name, to_timestamp(r.sent_ms / 1000.0)), level.agent_id,
+                f.model_type, lillo_dash.latency_bucket(r.latency_ms), cast(:sign as integer) * count(*)
+            from pg_temp.model_moved_pairs as m
+            inner join lillo_dash.model_pairs as f on f.chat_id = m.chat_id and f.agent_id = m.agent_id
+            inner join lillo_dash.model_pair_replies as r on r.chat_id = f.chat_id and r.agent_id = f.agent_id
+            cross join (values ('hour'), ('day')) as grain (name)
+            cross join lateral (values (r.agent_id), ('*')) as level (agent_id)
+            group by 1, 2, 3, 4, 5
+            on conflict (grain, period_start, agent_id, model_type, bucket) do update
+            set n_replies = h.n_replies + excluded.n_replies
+        """,
+        "move_commands": """
+            insert into lillo_dash.model_command_histogram as h
+                (grain, period_start, agent_id, model_type, bucket, n_calls, n_failures)
+            select
+                grain.name, date_trunc(grain.name, to_timestamp(k.sent_ms / 1000.0)), level.agent_id,
+                f.model_type, lillo_dash.duration_bucket(k.duration), cast(:sign as integer) * count(*),
+                cast(:sign as integer) * count(*) filter (where not k.success)
+            from pg_temp.model_moved_pairs as m
+            inner join lillo_dash.model_pairs as f on f.chat_id = m.chat_id and f.agent_id = m.agent_id
+            inner join lillo_dash.model_pair_commands as k
+                on k.chat_id = f.chat_id and k.agent_id = f.agent_id
+            cross join (values ('hour'), ('day')) as grain (name)
+            cross join lateral (values (k.agent_id), ('*')) as level (agent_id)
+            group by 1, 2, 3, 4, 5
+            on conflict (grain, period_start, agent_id, model_type, bucket) do update
+            set n_calls = h.n_calls + excluded.n_calls, n_failures = h.n_failures + excluded.n_failures
+        """,
+        "drop_empty_buckets": """
+            with replies as (delete from lillo_dash.model_reply_histogram where n_replies = 0)
+            delete from lillo_dash.model_command_histogram where n_calls = 0
+        """,
+        # The pairs filed by this refresh are moved in too (from no model to theirs).
+        "pairs_filed_now": """
+            insert into pg_temp.model_moved_pairs (chat_id, agent_id)
+            select chat_id, agent_id from pg_temp.model_new_pairs
+        """,
+        # Pairs filed before model_pairs kept their model.
+        "unknown_models": "select exists (select from lillo_dash.model_pairs where model_type is null)",
+        "set_models": """
+            update lillo_dash.model_pairs as f
+            set model_type = p.model_type
+            from model_preferences as p
+            where p.agent_id = f.agent_id and p.chat_id = f.chat_id
+              and f.model_type is distinct from p.model_type
         """,
         "preferences": "select count(*), preferences_checksum(p) from model_preferences as p",
         "stored_preferences": "select n_preferences, checksum, n_pairs from lillo_dash.model_pairs_state",
@@ -262,6 +381,7 @@ _MODEL_SQL = {
             analyze lillo_dash.model_pairs, lillo_dash.model_pair_counts, lillo_dash.model_pair_activity,
                 lillo_dash.model_pair_replies, lillo_dash.model_pair_commands
         """,
+        "analyze_histograms": "analyze lillo_dash.model_reply_histogram, lillo_dash.model_command_histogram",
     }.items()
 }
 # Scratch tables of one refresh (its transaction).
@@ -269,7 +389,8 @@ _TEMP_TABLES = (
     "create temp table if not exists model_new_pairs (chat_id bigint, agent_id text) on commit drop",
     "create temp table if not exists model_tail_turns (id bigint, chat_id bigint, agent_id text, role text,"
     " sent_ms bigint, previous_role text, latency_ms bigint, position bigint) on commit drop",
-    "truncate pg_temp.model_new_pairs, pg_temp.model_tail_turns",
+    "create temp table if not exists model_moved_pairs (chat_id bigint, agent_id text) on commit drop",
+    "truncate pg_temp.model_new_pairs, pg_temp.model_tail_turns, pg_temp.model_moved_pairs",
 )
 
 
@@ -308,7 +429,12 @@ def refresh(conn: sa.Connection) -> bool:
         n_preferences,
         checksum,
     )
+    histograms = _histograms_state(conn, rebuild=first_build)
     if preferences_changed:
+        if histograms is HistogramState.KEPT:
+            # Taken out under the model they were filed by before their samples change or go.
+            conn.execute(_MODEL_SQL["pairs_to_move"])
+            _move_samples(conn, sign=-1)
         conn.execute(_MODEL_SQL["drop_pairs"])
     # The filed pairs' new rows first; the pairs filed below come with their whole history.
     if not first_build:
@@ -329,13 +455,21 @@ def refresh(conn: sa.Connection) -> bool:
         for start, end in message_batches(conn, replies_lo, hi):
             stage_messages(conn, start, end)
             conn.execute(_MODEL_SQL["new_pairs_to_file"])
-    conn.execute(_MODEL_SQL["file_pairs"])
+    n_filed = conn.execute(_MODEL_SQL["file_pairs"]).rowcount
     conn.execute(_MODEL_SQL["file_activity"], {"hi": hi})
     conn.execute(_MODEL_SQL["file_replies"], {"hi": hi})
     conn.execute(_MODEL_SQL["file_commands"], {"hi": commands_hi})
     if preferences_changed or stored.n_pairs != n_pairs:
         conn.execute(_MODEL_SQL["clear_counts"])
         conn.execute(_MODEL_SQL["count_models"])
+    if histograms is not HistogramState.NOT_INSTALLED:
+        if preferences_changed or n_filed or conn.execute(_MODEL_SQL["unknown_models"]).scalar_one():
+            conn.execute(_MODEL_SQL["set_models"])
+        update_histograms(
+            conn,
+            histograms,
+            new_rows={"lo": replies_lo, "hi": hi, "commands_lo": commands_lo, "commands_hi": commands_hi},
+        )
     conn.execute(
         _MODEL_SQL["save_preferences"],
         {"n_preferences": n_preferences, "checksum": checksum, "n_pairs": n_pairs},
@@ -352,3 +486,55 @@ def refresh(conn: sa.Connection) -> bool:
     if first_build:
         conn.execute(_MODEL_SQL["analyze"])
     return first_build
+
+
+class HistogramState(enum.Enum):
+    NOT_INSTALLED = "a database installed before the tables: left alone"
+    REBUILD = "never built, or the filing is rebuilt: counted whole"
+    KEPT = "kept up to date by moving pairs and recounting the days new rows touched"
+
+
+def _histograms_state(conn: sa.Connection, *, rebuild: bool) -> HistogramState:
+    if not conn.execute(_MODEL_SQL["histograms_installed"]).scalar_one():
+        return HistogramState.NOT_INSTALLED
+    if rebuild or _watermark(conn, HISTOGRAMS_SOURCE) is None:
+        return HistogramState.REBUILD
+    return HistogramState.KEPT
+
+
+def _move_samples(conn: sa.Connection, *, sign: int) -> None:
+    """Every sample of the pairs in pg_temp.model_moved_pairs out of (-1) or into (+1) the
+    histograms, under the model model_pairs holds for them."""
+    conn.execute(_MODEL_SQL["move_replies"], {"sign": sign})
+    conn.execute(_MODEL_SQL["move_commands"], {"sign": sign})
+
+
+# A bound below every moment: a whole recount reads every sample.
+_EVERY_MOMENT_MS = -(2**62)
+
+
+def update_histograms(conn: sa.Connection, state: HistogramState, *, new_rows: dict[str, int]) -> None:
+    """Bring the filed pairs' histograms per model in line with their samples, once the pairs are
+    filed with their models: counted whole when never built; else the pairs moved to another model
+    (taken out before their samples changed) and those filed now are put in under their model, and
+    the UTC days from the earliest new row of a filed pair on are counted again (usually today's
+    only: a reply sample changes only at or after a new row of its history)."""
+    if state is HistogramState.REBUILD:
+        conn.execute(_MODEL_SQL["clear_reply_histograms"])
+        conn.execute(_MODEL_SQL["clear_command_histograms"])
+        from_ms = _EVERY_MOMENT_MS
+    else:
+        conn.execute(_MODEL_SQL["pairs_filed_now"])
+        _move_samples(conn, sign=1)
+        conn.execute(_MODEL_SQL["drop_empty_buckets"])
+        earliest_ms = conn.execute(_MODEL_SQL["histograms_from"], new_rows).scalar()
+        from_ms = None if earliest_ms is None else earliest_ms - earliest_ms % 86_400_000
+        if from_ms is not None:
+            conn.execute(_MODEL_SQL["clear_reply_histogram"], {"from_ms": from_ms})
+            conn.execute(_MODEL_SQL["clear_command_histogram"], {"from_ms": from_ms})
+    if from_ms is not None:
+        conn.execute(_MODEL_SQL["count_reply_histogram"], {"from_ms": from_ms})
+        conn.execute(_MODEL_SQL["count_command_histogram"], {"from_ms": from_ms})
+    _save_watermark(conn, HISTOGRAMS_SOURCE, 0, new_rows["lo"], new_rows["hi"])
+    if state is HistogramState.REBUILD:
+        conn.execute(_MODEL_SQL["analyze_histograms"])

@@ -64,8 +64,10 @@ _LAST_SPEAKER_CALL = re.compile(r"\blast_speaker" + _COLUMN, re.IGNORECASE)
 _WALLET_KEY_CALL = re.compile(r"\bwallet_key" + _COLUMN, re.IGNORECASE)
 _BALANCE_SHAPE_CALL = re.compile(r"\bbalance_shape" + _COLUMN, re.IGNORECASE)
 _PREFERENCES_CHECKSUM_CALL = re.compile(r"\bpreferences_checksum" + _COLUMN, re.IGNORECASE)
+# Each row's three values hashed apart and mixed (building one text per row costs twice as much:
+# every model view checks the whole table).
 _PREFERENCES_CHECKSUM_SQL = (
-    "coalesce(sum(hashtext({c}.agent_id || ' ' || {c}.chat_id || ' ' || {c}.model_type)), 0)"
+    "coalesce(sum(hashtext({c}.agent_id) # hashint8({c}.chat_id) # (hashtext({c}.model_type) << 1)), 0)"
 )
 # A wallet as one key: an EVM address (0x and 40 hex digits) whatever the case of its digits.
 _WALLET_KEY_SQL = """(case

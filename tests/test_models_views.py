@@ -5,6 +5,7 @@ variants against the raw ones before and after new rows, a preference change and
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -307,8 +308,8 @@ COMPARISON_FIGURES = [
     "command_p95_ms",
     "returning_share",
 ]
-# Reply percentiles of OPENAI come from the latency histograms in the rollup variant: within 1%.
-# (Its chats and people are linear-counting estimates: exact at these sizes.)
+# Reply and command percentiles come from histograms in the rollup variant: within 1%.
+# (OPENAI's chats and people are linear-counting estimates: exact at these sizes.)
 ESTIMATED = {"median_ms", "p90_ms", "command_p95_ms"}
 
 
@@ -626,8 +627,8 @@ def test_refresh_files_pairs_set_to_another_model_and_drops_those_set_back(new_d
     engine = build(new_database("models_filing"))
     try:
         assert [tuple(r) for r in filed_rows(engine)["model_pairs"]] == [
-            (GROUP_CHAT, BO),
-            (SHARED_CHAT, ADA),
+            (GROUP_CHAT, BO, "DEEPSEEK"),
+            (SHARED_CHAT, ADA, "GEMINI"),
         ]  # GROK's pair has no messages; OPENAI rows are not filed
         # Ada's group back to the default, Bo's share of it to GROK, a late reply in the group
         # (seconds) and a command after it.
@@ -649,7 +650,16 @@ def test_refresh_files_pairs_set_to_another_model_and_drops_those_set_back(new_d
         assert_variants_agree(engine)
         rollups.refresh(engine)
         incremental = filed_rows(engine)
-        assert [tuple(r) for r in incremental["model_pairs"]] == [(GROUP_CHAT, BO), (SHARED_CHAT, BO)]
+        assert [tuple(r) for r in incremental["model_pairs"]] == [
+            (GROUP_CHAT, BO, "DEEPSEEK"),
+            (SHARED_CHAT, BO, "GROK"),
+        ]
+        # Ada's group taken out of GEMINI's histograms, Bo's share put into GROK's, the late reply
+        # and command counted: as a whole recount has them.
+        histograms = {
+            t: stored_histograms(engine, t) for t in ("model_reply_histogram", "model_command_histogram")
+        }
+        assert not [row for row in histograms["model_reply_histogram"] if row[3] == "GEMINI"]
         # 503's first message is answered 20 s later; Bo's 10 s reply in the shared group is filed.
         assert {(r.chat_id, r.latency_ms) for r in incremental["model_pair_replies"]} >= {
             (GROUP_CHAT, 20_000),
@@ -660,6 +670,7 @@ def test_refresh_files_pairs_set_to_another_model_and_drops_those_set_back(new_d
         assert_variants_agree(engine)
         rollups.refresh(engine, full=True)
         assert filed_rows(engine) == incremental
+        assert {t: stored_histograms(engine, t) for t in histograms} == histograms
     finally:
         engine.dispose()
 
@@ -758,7 +769,7 @@ def test_a_database_without_commands_is_built_once(new_database):
         rollups.refresh(engine)
         with engine.begin() as conn:
             assert rollups_models.refresh(conn) is False  # an empty command_metrics is not "not built yet"
-        assert [tuple(r) for r in filed_rows(engine)["model_pairs"]] == [(OPENAI_CHAT, ADA)]
+        assert [tuple(r) for r in filed_rows(engine)["model_pairs"]] == [(OPENAI_CHAT, ADA, "GEMINI")]
         assert [r.latency_ms for r in filed_rows(engine)["model_pair_replies"]] == [5_000, 2_000]
     finally:
         engine.dispose()
@@ -902,6 +913,141 @@ def test_an_install_from_before_the_pair_counts_refreshes_and_reads_the_raw_mix(
         install_dashboard_objects(engine)
         rollups.refresh(engine)
         assert model_pair_counts(engine)[-1] == (BO, "OPENAI", 3, 2)
+        assert_variants_agree(engine)
+    finally:
+        engine.dispose()
+
+
+# --- The filed pairs' histograms per model ----------------------------------------------------------
+
+
+def _bucket(ms: int) -> int:
+    """Buckets 2% wide: b > 0 holds [1.02^(b-1), 1.02^b) ms, 0 holds zero and negative values."""
+    return 0 if ms <= 0 else math.floor(math.log(ms) / math.log(1.02)) + 1
+
+
+# The filed pairs' samples, worked out from MESSAGES and COMMANDS: (moment, agent, chat, value).
+REPLY_SAMPLES = [
+    (_at(3, 12, 1.5), ADA, SHARED_CHAT, 1_500),
+    (_at(3, 12, 304.5), ADA, SHARED_CHAT, 4_500),
+    (START + timedelta(seconds=30), BO, GROUP_CHAT, 90_000),
+    (_at(1, 20), BO, GROUP_CHAT, 0),
+]
+# (moment, agent, chat, duration, success): the commands whose chat's last writer is a filed pair's.
+COMMAND_SAMPLES = [
+    (_at(3, 12, 60), ADA, SHARED_CHAT, 8_000, True),
+    (_at(3, 12, 360), ADA, SHARED_CHAT, 9_000, False),
+    (_at(1, 9, 30), ADA, SHARED_CHAT, 300, True),
+    (_at(1, 9, 60), ADA, SHARED_CHAT, 50, True),
+    (T0 + timedelta(hours=1), ADA, SHARED_CHAT, 100, True),
+    (_at(1, 20, 5), BO, GROUP_CHAT, 1_200, False),
+]
+
+
+def expected_histograms(samples: list[tuple], models: dict[tuple, str], *, commands: bool) -> list[tuple]:
+    """(grain, period start, agent or '*', model, bucket, count[, failures]) of `samples`, with the
+    model of each (agent, chat) pair from `models`."""
+    counts: dict[tuple, list[int]] = {}
+    for moment, agent, chat, value, *success in samples:
+        for grain in ("hour", "day"):
+            start = moment.replace(minute=0, second=0, microsecond=0)
+            if grain == "day":
+                start = start.replace(hour=0)
+            for level in (agent, "*"):
+                key = (grain, start, level, models[(agent, chat)], _bucket(value))
+                found = counts.setdefault(key, [0, 0])
+                found[0] += 1
+                found[1] += int(bool(success) and not success[0])
+    return sorted((*key, n, failures) if commands else (*key, n) for key, (n, failures) in counts.items())
+
+
+def stored_histograms(engine: sa.Engine, table: str) -> list[tuple]:
+    values = "n_calls, n_failures" if table == "model_command_histogram" else "n_replies"
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                f"select grain, period_start, agent_id, model_type, bucket, {values}"
+                f" from lillo_dash.{table} order by 1, 2, 3, 4, 5"
+            )
+        ).all()
+    return sorted(tuple(row) for row in rows)
+
+
+def assert_histograms(engine: sa.Engine, replies: list[tuple], commands: list[tuple], models: dict) -> None:
+    assert stored_histograms(engine, "model_reply_histogram") == expected_histograms(
+        replies, models, commands=False
+    )
+    assert stored_histograms(engine, "model_command_histogram") == expected_histograms(
+        commands, models, commands=True
+    )
+
+
+def test_histograms_per_model_follow_new_rows_and_preference_changes(new_database):
+    engine = build(new_database("models_histograms"))
+    models = {(ADA, SHARED_CHAT): "GEMINI", (BO, GROUP_CHAT): "DEEPSEEK"}
+    try:
+        assert_histograms(engine, REPLY_SAMPLES, COMMAND_SAMPLES, models)
+        # A question and its answer slipped in three days back, between the GEMINI pair's turns
+        # (their reply samples stay as they were), and a DEEPSEEK command after Bo's last turn.
+        insert_messages(
+            engine,
+            [
+                (SHARED_CHAT, 502, "user", ADA, _at(3, 12, 200), "ms"),
+                (SHARED_CHAT, 9001, "assistant", ADA, _at(3, 12, 203), "ms"),
+            ],
+            first_message_id=4000,
+        )
+        insert_commands(engine, [("dex", 504, GROUP_CHAT, 700, True, _at(1, 20, 10), "ms")])
+        # Above the watermarks the comparison adds them live to the stored histograms.
+        assert_variants_agree(engine)
+        gemini = run(engine, "model_comparison", rollup=True, **week()).set_index("model_type").loc["GEMINI"]
+        assert gemini["n_replies"] == 3
+        rollups.refresh(engine)
+        replies = [*REPLY_SAMPLES, (_at(3, 12, 203), ADA, SHARED_CHAT, 3_000)]
+        commands = [*COMMAND_SAMPLES, (_at(1, 20, 10), BO, GROUP_CHAT, 700, True)]
+        assert_histograms(engine, replies, commands, models)
+        assert_variants_agree(engine)
+        # Ada's group moves from GEMINI to GROK: its samples move with it on the next refresh.
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "update model_preferences set model_type = 'GROK' where agent_id = :a and chat_id = :c"
+                ),
+                {"a": ADA, "c": SHARED_CHAT},
+            )
+        assert_variants_agree(engine)  # not refreshed yet: the pairs' own samples, by their new model
+        rollups.refresh(engine)
+        assert_histograms(engine, replies, commands, models | {(ADA, SHARED_CHAT): "GROK"})
+        assert_variants_agree(engine)
+    finally:
+        engine.dispose()
+
+
+def test_histograms_built_on_a_database_installed_before_them(new_database):
+    """Model rollups built before the histograms existed: the comparison reads each pair's samples
+    until install adds the tables, and the next refresh builds them whole."""
+    engine = build(new_database("models_before_histograms"))
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("drop table lillo_dash.model_reply_histogram, lillo_dash.model_command_histogram")
+            )
+            conn.execute(sa.text("delete from lillo_dash.refresh_state where source = 'model_histograms'"))
+            conn.execute(sa.text("alter table lillo_dash.model_pairs drop column model_type"))
+        rollups.refresh(engine)
+        with engine.connect() as conn:
+            assert views.pick_variant("model_comparison", introspect(conn), week()) is False
+        install_dashboard_objects(engine)
+        # Installed, not built yet: the stored samples answer.
+        assert stored_histograms(engine, "model_reply_histogram") == []
+        assert_variants_agree(engine)
+        rollups.refresh(engine)
+        assert_histograms(
+            engine,
+            REPLY_SAMPLES,
+            COMMAND_SAMPLES,
+            {(ADA, SHARED_CHAT): "GEMINI", (BO, GROUP_CHAT): "DEEPSEEK"},
+        )
         assert_variants_agree(engine)
     finally:
         engine.dispose()

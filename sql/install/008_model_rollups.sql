@@ -14,6 +14,9 @@ create table if not exists lillo_dash.model_pairs (
     agent_id text not null,
     primary key (chat_id, agent_id)
 );
+-- The model the pair's row named when it was filed: the histograms below count its samples under
+-- it, and a refresh moves them when the row names another.
+alter table lillo_dash.model_pairs add column if not exists model_type text;
 
 -- model_preferences' rows at the last filing, summed up: a refresh compares the table with it and
 -- re-files only when it changed; the views trust model_pairs and model_pair_counts only while it
@@ -73,13 +76,45 @@ create table if not exists lillo_dash.model_pair_commands (
 create index if not exists model_pair_commands_by_pair
     on lillo_dash.model_pair_commands (chat_id, agent_id, sent_ms) include (command, success, duration);
 
+-- The filed pairs' reply latencies and command durations as histograms per (grain, UTC hour or
+-- day, agent or '*' for all agents, model), by the model each pair's model_preferences row named at
+-- the last filing (model_pairs_state), in the buckets of lillo_dash.reply_latency_histogram: while
+-- model_preferences is as filed, the comparison reads these instead of every filed pair's samples.
+create table if not exists lillo_dash.model_reply_histogram (
+    grain text not null check (grain in ('hour', 'day')),
+    period_start timestamptz not null,
+    agent_id text not null,
+    model_type text not null,
+    bucket smallint not null,
+    n_replies bigint not null,
+    primary key (grain, period_start, agent_id, model_type, bucket) include (n_replies)
+);
+
+create table if not exists lillo_dash.model_command_histogram (
+    grain text not null check (grain in ('hour', 'day')),
+    period_start timestamptz not null,
+    agent_id text not null,
+    model_type text not null,
+    bucket smallint not null,
+    n_calls bigint not null,
+    n_failures bigint not null,
+    primary key (grain, period_start, agent_id, model_type, bucket) include (n_calls, n_failures)
+);
+
+-- A refresh recounts the histograms from the earliest moment its new rows touched.
+create index if not exists model_pair_replies_by_time
+    on lillo_dash.model_pair_replies (sent_ms) include (chat_id, agent_id, latency_ms);
+create index if not exists model_pair_commands_by_time
+    on lillo_dash.model_pair_commands (sent_ms) include (chat_id, agent_id, success, duration);
+
 -- 006_roles.sql grants the reader every table of the schema, but runs before this file: on the
 -- first install these tables do not exist yet there.
 do $install$
 begin
     if exists (select from pg_catalog.pg_roles where rolname = 'lillo_dash_reader') then
         grant select on lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_counts,
-            lillo_dash.model_pair_activity, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands
+            lillo_dash.model_pair_activity, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands,
+            lillo_dash.model_reply_histogram, lillo_dash.model_command_histogram
             to lillo_dash_reader;
     end if;
 end

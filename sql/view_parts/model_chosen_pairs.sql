@@ -6,15 +6,22 @@
 
 -- Filed: their replies and commands are in lillo_dash.model_pair_replies / model_pair_commands
 -- (dashboard/rollups_models.py). A pair set to another model since the last refresh is read raw.
--- Preferences as filed: the filed pairs looked up by key, and the pairs first seen since. Changed:
+-- Preferences as filed: the filed pairs with the model they were filed by (model_preferences
+-- names the same), and the pairs first seen since. Changed:
 -- every row other than OPENAI with messages, in one semi-join (model_preferences may hold a row
 -- for most pairs).
 chosen as (
-    select p.agent_id, p.chat_id::bigint as chat_id, p.model_type, true as is_filed
+    select f.agent_id, f.chat_id, f.model_type, true as is_filed
+    from settings as s
+    inner join lillo_dash.model_pairs as f on s.all_agents or f.agent_id = any(s.agent_ids)
+    where (select is_current from preferences_filed) and f.model_type is not null
+    union all
+    -- Filed before model_pairs kept their model (until the next refresh).
+    select p.agent_id, p.chat_id::bigint, p.model_type, true
     from settings as s
     inner join lillo_dash.model_pairs as f on s.all_agents or f.agent_id = any(s.agent_ids)
     inner join model_preferences as p on p.agent_id = f.agent_id and p.chat_id = f.chat_id
-    where (select is_current from preferences_filed) and p.model_type <> 'OPENAI'
+    where (select is_current from preferences_filed) and f.model_type is null and p.model_type <> 'OPENAI'
     union all
     select p.agent_id, p.chat_id::bigint, p.model_type, false
     from (

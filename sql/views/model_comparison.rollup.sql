@@ -1,20 +1,22 @@
 -- name: model_comparison
--- Rollup variant of model_comparison.sql (same rows). The pairs set to a model other than OPENAI
--- (model_preferences rows) are usually few and are read pair by pair: their messages from
--- lillo_dash.model_pair_activity, their replies and commands from lillo_dash.model_pair_replies and
--- model_pair_commands (dashboard/rollups_models.py; a pair set to another model since the last
--- refresh from chat_activity, Lillo's (chat_id, timestamp) index and the dashboard's command index
--- by chat), so their figures are exact. OPENAI is every pair of the chosen agents minus those:
--- messages from the hourly rollup, active pairs estimated from the activity sketches (linear
--- counting), replies and commands from their hourly rollups with percentiles from the histograms
--- (within 1%). People of the pairs on other models come from lillo_dash.chat_people (first and last
--- message per person and pair, read pair by pair) and chat_people_hours (the hours each wrote in);
--- OPENAI's are everyone who wrote to the chosen agents (the user sketches, linear counting) less
--- those who wrote only to pairs on other models, its new people every couple first seen in the
--- range (chat_people by first message) less theirs. Rows above each rollup's watermark are counted
--- live, and a preference changed since the last refresh counts at once.
+-- Rollup variant of model_comparison.sql (same rows; percentiles within 1%). The pairs set to a
+-- model other than OPENAI (model_preferences rows) are usually few: their messages are read pair by
+-- pair from lillo_dash.model_pair_activity, their replies and commands from the histograms per
+-- model lillo_dash.model_reply_histogram and model_command_histogram (while model_preferences is
+-- as the last refresh filed it; otherwise from model_pair_replies and model_pair_commands pair by
+-- pair), and a pair set to another model since the last refresh from chat_activity, Lillo's
+-- (chat_id, timestamp) index and the dashboard's command index by chat (dashboard/rollups_models.py).
+-- OPENAI is every pair of the chosen agents minus those: messages from the hourly rollup, active
+-- pairs estimated from the activity sketches (linear counting), replies and commands from their
+-- hourly rollups and histograms. Percentiles come from the histograms (within 1%). People of the
+-- pairs on other models come from lillo_dash.chat_people (first and last message per person and
+-- pair, read pair by pair) and chat_people_hours (the hours each wrote in); OPENAI's are everyone
+-- who wrote to the chosen agents (the user sketches, linear counting) less those who wrote only to
+-- pairs on other models, its new people every couple first seen in the range (chat_people by first
+-- message) less theirs. Rows above each rollup's watermark are counted live, and a preference
+-- changed since the last refresh counts at once.
 -- params: :start_ms, :end_ms, :agent_ids, :messages_watermark, :replies_watermark, :commands_watermark, :model_activity_watermark, :model_replies_watermark, :model_commands_watermark
--- requires: lillo_dash.refresh_state, lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_activity, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, lillo_dash.chat_people, lillo_dash.chat_people_hours, lillo_dash.reply_latency_histogram, lillo_dash.command_hourly, lillo_dash.command_duration_histogram, chat_messages(id, chat_id, user_id, role, agent_id, timestamp), command_metrics(id, timestamp, chat_id, success, duration), model_preferences(agent_id, chat_id, model_type)
+-- requires: lillo_dash.refresh_state, lillo_dash.model_pairs(chat_id, agent_id, model_type), lillo_dash.model_pairs_state, lillo_dash.model_pair_activity, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands, lillo_dash.model_reply_histogram, lillo_dash.model_command_histogram, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, lillo_dash.chat_people, lillo_dash.chat_people_hours, lillo_dash.reply_latency_histogram, lillo_dash.command_hourly, lillo_dash.command_duration_histogram, chat_messages(id, chat_id, user_id, role, agent_id, timestamp), command_metrics(id, timestamp, chat_id, success, duration), model_preferences(agent_id, chat_id, model_type)
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
@@ -113,21 +115,6 @@ filed_tail_turns as (
     window history as (partition by r.chat_id, r.agent_id order by r.sent_ms, r.id)
 ),
 
-filed_replies as (
-    select c.model_type, r.latency_ms
-    from chosen as c
-    inner join lillo_dash.model_pair_replies as r
-        on r.chat_id = c.chat_id and r.agent_id = c.agent_id and r.sent_ms >= :start_ms and r.sent_ms < :end_ms
-    where c.is_filed
-      and not exists (select from filed_tail_turns as t where t.id = r.reply_id and t.position > 1)
-    union all
-    select c.model_type, t.latency_ms
-    from filed_tail_turns as t
-    inner join chosen as c on c.chat_id = t.chat_id and c.agent_id = t.agent_id
-    where t.position > 1 and t.role = 'assistant' and t.previous_role = 'user'
-      and t.sent_ms >= :start_ms and t.sent_ms < :end_ms
-),
-
 -- Pairs set to another model since the last refresh: their turns in the range, raw, and the turn
 -- before the range where the first one in it is an assistant's (the reply answers it).
 unfiled_turns as (
@@ -199,50 +186,122 @@ unfiled_replies as (
     where role = 'assistant' and previous_role = 'user' and sent_ms >= :start_ms
 ),
 
-chosen_replies as (
-    select model_type, latency_ms from filed_replies
-    union all
-    select model_type, latency_ms from unfiled_replies
+-- Whether the filed pairs' histograms (lillo_dash.model_reply_histogram, model_command_histogram)
+-- hold: built, and model_preferences as they were filed by.
+histograms_hold as (
+    select f.is_current and exists (
+        select from lillo_dash.refresh_state as r where r.source = 'model_histograms'
+    ) as holds
+    from preferences_filed as f
 ),
 
--- Commands: the filed pairs' stored ones and those above the rollup's watermark; the unfiled
--- pairs' from the dashboard's command index by chat. Each belongs to the agent that last wrote in
--- its chat at or before it.
-chosen_commands as (
-    select c.model_type, k.success, greatest(k.duration, 0) as duration_ms
-    from chosen as c
-    inner join lillo_dash.model_pair_commands as k
-        on k.chat_id = c.chat_id and k.agent_id = c.agent_id and k.sent_ms >= :start_ms and k.sent_ms < :end_ms
-    where c.is_filed
-    union all
-    select c.model_type, k.success, greatest(k.duration, 0)
+-- Replies of the pairs on other models per model and latency bucket: the filed pairs' histograms
+-- (whole days, and hours at the range's ends; with a preference changed since the refresh, each
+-- filed pair's stored samples instead), less the stored samples of the histories with rows above
+-- the rollup's watermark plus those histories recomputed (filed_tail_turns); and the replies of
+-- the pairs not filed yet.
+chosen_reply_histogram as (
+    select model_type, bucket, sum(n_replies)::bigint as n_replies
     from (
-        select x.chat_id, x.success, x.duration, last_speaker(x) as agent_id
-        from command_metrics as x
-        where x.id > :model_commands_watermark
-          and epoch_ms(x.timestamp) >= :start_ms and epoch_ms(x.timestamp) < :end_ms
-          and x.chat_id in (select f.chat_id from chosen as f where f.is_filed)
-    ) as k
-    inner join chosen as c on c.agent_id = k.agent_id and c.chat_id = k.chat_id and c.is_filed
-    union all
-    select c.model_type, k.success, greatest(k.duration, 0)
+        select h.model_type, h.bucket, h.n_replies
+        from settings as s
+        cross join period as p
+        inner join lillo_dash.model_reply_histogram as h
+            on h.grain = 'day' and h.period_start >= p.days_from and h.period_start < p.days_to
+        where (select holds from histograms_hold) and h.agent_id = any(lillo_dash.rollup_agents(s.agent_ids))
+        union all
+        select h.model_type, h.bucket, h.n_replies
+        from settings as s
+        cross join period as p
+        cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
+        inner join lillo_dash.model_reply_histogram as h
+            on h.grain = 'hour' and h.period_start >= piece.piece_start and h.period_start < piece.piece_end
+        where (select holds from histograms_hold) and h.agent_id = any(lillo_dash.rollup_agents(s.agent_ids))
+        union all
+        select c.model_type, lillo_dash.latency_bucket(r.latency_ms), 1
+        from chosen as c
+        inner join lillo_dash.model_pair_replies as r
+            on r.chat_id = c.chat_id and r.agent_id = c.agent_id and r.sent_ms >= :start_ms and r.sent_ms < :end_ms
+        where c.is_filed and not (select holds from histograms_hold)
+        union all
+        select c.model_type, lillo_dash.latency_bucket(r.latency_ms), -1
+        from filed_tail_turns as t
+        inner join lillo_dash.model_pair_replies as r on r.reply_id = t.id
+        inner join chosen as c on c.chat_id = r.chat_id and c.agent_id = r.agent_id
+        where t.position > 1 and r.sent_ms >= :start_ms and r.sent_ms < :end_ms
+        union all
+        select c.model_type, lillo_dash.latency_bucket(t.latency_ms), 1
+        from filed_tail_turns as t
+        inner join chosen as c on c.chat_id = t.chat_id and c.agent_id = t.agent_id
+        where t.position > 1 and t.role = 'assistant' and t.previous_role = 'user'
+          and t.sent_ms >= :start_ms and t.sent_ms < :end_ms
+        union all
+        select model_type, lillo_dash.latency_bucket(latency_ms), 1
+        from unfiled_replies
+    ) as rows
+    group by model_type, bucket
+    having sum(n_replies) > 0
+),
+
+-- Commands of the pairs on other models per model and duration bucket: the filed pairs' histograms
+-- (or, as for replies, each filed pair's stored commands), those above the rollup's watermark in
+-- filed chats, and the unfiled pairs' from the dashboard's command index by chat. Each belongs to
+-- the agent that last wrote in its chat at or before it.
+chosen_command_histogram as (
+    select model_type, bucket, sum(n_calls)::bigint as n_calls, sum(n_failures)::bigint as n_failures
     from (
-        select k.chat_id, k.success, k.duration, last_speaker(k) as agent_id
-        from (select distinct chat_id from chosen where not is_filed) as cc
-        cross join lateral (
-            select x.chat_id, x.timestamp, x.success, x.duration
+        select h.model_type, h.bucket, h.n_calls, h.n_failures
+        from settings as s
+        cross join period as p
+        inner join lillo_dash.model_command_histogram as h
+            on h.grain = 'day' and h.period_start >= p.days_from and h.period_start < p.days_to
+        where (select holds from histograms_hold) and h.agent_id = any(lillo_dash.rollup_agents(s.agent_ids))
+        union all
+        select h.model_type, h.bucket, h.n_calls, h.n_failures
+        from settings as s
+        cross join period as p
+        cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
+        inner join lillo_dash.model_command_histogram as h
+            on h.grain = 'hour' and h.period_start >= piece.piece_start and h.period_start < piece.piece_end
+        where (select holds from histograms_hold) and h.agent_id = any(lillo_dash.rollup_agents(s.agent_ids))
+        union all
+        select c.model_type, lillo_dash.duration_bucket(k.duration), 1, case when k.success then 0 else 1 end
+        from chosen as c
+        inner join lillo_dash.model_pair_commands as k
+            on k.chat_id = c.chat_id and k.agent_id = c.agent_id and k.sent_ms >= :start_ms and k.sent_ms < :end_ms
+        where c.is_filed and not (select holds from histograms_hold)
+        union all
+        select c.model_type, lillo_dash.duration_bucket(k.duration), 1, case when k.success then 0 else 1 end
+        from (
+            select x.chat_id, x.success, x.duration, last_speaker(x) as agent_id
             from command_metrics as x
-            where x.chat_id = cc.chat_id and x.timestamp > 100000000000
-              and x.timestamp >= :start_ms and x.timestamp < :end_ms
-            union all
-            select x.chat_id, x.timestamp, x.success, x.duration
-            from command_metrics as x
-            where x.chat_id = cc.chat_id and x.timestamp <= 100000000000
-              and x.timestamp >= :start_ms / 1000 and x.timestamp <= :end_ms / 1000
-              and x.timestamp * 1000 >= :start_ms and x.timestamp * 1000 < :end_ms
+            where x.id > :model_commands_watermark
+              and epoch_ms(x.timestamp) >= :start_ms and epoch_ms(x.timestamp) < :end_ms
+              and x.chat_id in (select f.chat_id from chosen as f where f.is_filed)
         ) as k
-    ) as k
-    inner join chosen as c on c.agent_id = k.agent_id and c.chat_id = k.chat_id and not c.is_filed
+        inner join chosen as c on c.agent_id = k.agent_id and c.chat_id = k.chat_id and c.is_filed
+        union all
+        select c.model_type, lillo_dash.duration_bucket(k.duration), 1, case when k.success then 0 else 1 end
+        from (
+            select k.chat_id, k.success, k.duration, last_speaker(k) as agent_id
+            from (select distinct chat_id from chosen where not is_filed) as cc
+            cross join lateral (
+                select x.chat_id, x.timestamp, x.success, x.duration
+                from command_metrics as x
+                where x.chat_id = cc.chat_id and x.timestamp > 100000000000
+                  and x.timestamp >= :start_ms and x.timestamp < :end_ms
+                union all
+                select x.chat_id, x.timestamp, x.success, x.duration
+                from command_metrics as x
+                where x.chat_id = cc.chat_id and x.timestamp <= 100000000000
+                  and x.timestamp >= :start_ms / 1000 and x.timestamp <= :end_ms / 1000
+                  and x.timestamp * 1000 >= :start_ms and x.timestamp * 1000 < :end_ms
+            ) as k
+        ) as k
+        inner join chosen as c on c.agent_id = k.agent_id and c.chat_id = k.chat_id and not c.is_filed
+    ) as rows
+    group by model_type, bucket
+    having sum(n_calls) > 0
 ),
 
 -- --- Every pair of the chosen agents: the rollups, plus the rows above their watermarks --------------
@@ -390,8 +449,8 @@ default_reply_histogram as (
         from tail_turns
         where role = 'assistant' and previous_role = 'user' and sent_ms >= :start_ms and sent_ms < :end_ms
         union all
-        select lillo_dash.latency_bucket(latency_ms), -1
-        from chosen_replies
+        select bucket, -n_replies
+        from chosen_reply_histogram
     ) as rows
     group by bucket
     having sum(n_replies) > 0
@@ -430,8 +489,8 @@ default_command_counts as (
         from settings as s
         inner join live_commands as c on c.agent_id <> '' and (s.all_agents or c.agent_id = any(s.agent_ids))
         union all
-        select -1, case when success then 0 else -1 end
-        from chosen_commands
+        select -n_calls, -n_failures
+        from chosen_command_histogram
     ) as rows
 ),
 
@@ -457,42 +516,57 @@ default_command_histogram as (
         from settings as s
         inner join live_commands as c on c.agent_id <> '' and (s.all_agents or c.agent_id = any(s.agent_ids))
         union all
-        select lillo_dash.duration_bucket(duration_ms), -1
-        from chosen_commands
+        select bucket, -n_calls
+        from chosen_command_histogram
     ) as rows
     group by bucket
     having sum(n_calls) > 0
+),
+
+-- Every model's histograms: OPENAI's (every pair less the others) and the other models'.
+reply_histograms as (
+    select 'OPENAI' as model_type, bucket, n_replies from default_reply_histogram
+    union all
+    select model_type, bucket, n_replies from chosen_reply_histogram
+),
+
+command_histograms as (
+    select 'OPENAI' as model_type, bucket, n_calls from default_command_histogram
+    union all
+    select model_type, bucket, n_calls from chosen_command_histogram
 ),
 
 -- percentile_cont(q) from a histogram: the value at zero-based rank q * (n - 1), interpolated
 -- between the two nearest ranks, each rank's value its bucket's middle (0 for bucket 0).
 histogram_ranks as (
     select
+        model_type,
         'reply' as figure,
         0.5 as quantile,
         bucket,
-        sum(n_replies) over (order by bucket) - n_replies as first_rank,
-        sum(n_replies) over (order by bucket) - 1 as last_rank,
-        sum(n_replies) over () - 1 as top_rank
-    from default_reply_histogram
+        sum(n_replies) over (partition by model_type order by bucket) - n_replies as first_rank,
+        sum(n_replies) over (partition by model_type order by bucket) - 1 as last_rank,
+        sum(n_replies) over (partition by model_type) - 1 as top_rank
+    from reply_histograms
     union all
     select
-        'reply', 0.9, bucket,
-        sum(n_replies) over (order by bucket) - n_replies,
-        sum(n_replies) over (order by bucket) - 1,
-        sum(n_replies) over () - 1
-    from default_reply_histogram
+        model_type, 'reply', 0.9, bucket,
+        sum(n_replies) over (partition by model_type order by bucket) - n_replies,
+        sum(n_replies) over (partition by model_type order by bucket) - 1,
+        sum(n_replies) over (partition by model_type) - 1
+    from reply_histograms
     union all
     select
-        'command', 0.95, bucket,
-        sum(n_calls) over (order by bucket) - n_calls,
-        sum(n_calls) over (order by bucket) - 1,
-        sum(n_calls) over () - 1
-    from default_command_histogram
+        model_type, 'command', 0.95, bucket,
+        sum(n_calls) over (partition by model_type order by bucket) - n_calls,
+        sum(n_calls) over (partition by model_type order by bucket) - 1,
+        sum(n_calls) over (partition by model_type) - 1
+    from command_histograms
 ),
 
-default_percentiles as (
+percentiles as (
     select
+        model_type,
         figure,
         quantile,
         max(top_rank) + 1 as n_samples,
@@ -502,7 +576,7 @@ default_percentiles as (
             as high_ms,
         max(quantile * top_rank - floor(quantile * top_rank)) as fraction
     from histogram_ranks
-    group by figure, quantile
+    group by model_type, figure, quantile
 ),
 
 -- --- People: the pairs on other models couple by couple; OPENAI from every person less those ------
@@ -803,37 +877,29 @@ chat_figures as (
 reply_figures as (
     select
         model_type,
-        count(*) as n_replies,
-        percentile_cont(0.5) within group (order by latency_ms)::float8 as median_ms,
-        percentile_cont(0.9) within group (order by latency_ms)::float8 as p90_ms
-    from chosen_replies
-    group by model_type
-    union all
-    select
-        'OPENAI',
-        max(n_samples)::bigint,
-        max(low_ms + fraction * (high_ms - low_ms)) filter (where quantile = 0.5)::float8,
-        max(low_ms + fraction * (high_ms - low_ms)) filter (where quantile = 0.9)::float8
-    from default_percentiles
+        max(n_samples)::bigint as n_replies,
+        max(low_ms + fraction * (high_ms - low_ms)) filter (where quantile = 0.5)::float8 as median_ms,
+        max(low_ms + fraction * (high_ms - low_ms)) filter (where quantile = 0.9)::float8 as p90_ms
+    from percentiles
     where figure = 'reply'
+    group by model_type
 ),
 
 command_figures as (
     select
-        model_type,
-        count(*) as n_commands,
-        count(*) filter (where not success) as n_command_failures,
-        percentile_cont(0.95) within group (order by duration_ms)::float8 as command_p95_ms
-    from chosen_commands
-    group by model_type
-    union all
-    select
-        'OPENAI',
+        c.model_type,
         c.n_commands,
         c.n_command_failures,
-        (select (p.low_ms + p.fraction * (p.high_ms - p.low_ms))::float8
-         from default_percentiles as p where p.figure = 'command')
-    from default_command_counts as c
+        (p.low_ms + p.fraction * (p.high_ms - p.low_ms))::float8 as command_p95_ms
+    from (
+        select model_type, sum(n_calls)::bigint as n_commands, sum(n_failures)::bigint as n_command_failures
+        from chosen_command_histogram
+        group by model_type
+        union all
+        select 'OPENAI', n_commands, n_command_failures
+        from default_command_counts
+    ) as c
+    left join percentiles as p on p.model_type = c.model_type and p.figure = 'command'
 ),
 
 models as (

@@ -10,7 +10,7 @@
 -- Rows above the refresh watermark are counted live, and a preference changed since the last
 -- refresh counts at once.
 -- params: :start_ms, :end_ms, :agent_ids, :messages_watermark, :model_activity_watermark, :model_replies_watermark
--- requires: lillo_dash.refresh_state, lillo_dash.model_pairs, lillo_dash.model_pairs_state, lillo_dash.model_pair_counts, lillo_dash.model_pair_activity, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, chat_messages(id, chat_id, agent_id, timestamp), model_preferences(agent_id, chat_id, model_type)
+-- requires: lillo_dash.refresh_state, lillo_dash.model_pairs(chat_id, agent_id, model_type), lillo_dash.model_pairs_state, lillo_dash.model_pair_counts, lillo_dash.model_pair_activity, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, chat_messages(id, chat_id, agent_id, timestamp), model_preferences(agent_id, chat_id, model_type)
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
