@@ -139,8 +139,6 @@ _MODEL_SQL = {
             insert into pg_temp.model_moved_pairs (chat_id, agent_id)
             select chat_id, agent_id from pg_temp.model_new_pairs
         """,
-        # Pairs filed before model_pairs kept their model.
-        "unknown_models": "select exists (select from lillo_dash.model_pairs where model_type is null)",
         "set_models": """
             update lillo_dash.model_pairs as f
             set model_type = p.model_type
@@ -463,7 +461,8 @@ def refresh(conn: sa.Connection) -> bool:
         conn.execute(_MODEL_SQL["clear_counts"])
         conn.execute(_MODEL_SQL["count_models"])
     if histograms is not HistogramState.NOT_INSTALLED:
-        if preferences_changed or n_filed or conn.execute(_MODEL_SQL["unknown_models"]).scalar_one():
+        # Histograms not built yet: pairs filed before model_pairs kept their model get it here.
+        if preferences_changed or n_filed or histograms is HistogramState.REBUILD:
             conn.execute(_MODEL_SQL["set_models"])
         update_histograms(
             conn,
