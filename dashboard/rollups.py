@@ -47,7 +47,8 @@ class RefreshReport:
         )
 
 
-# Every table the refresh writes (sql/install/002_rollups.sql): analysed, vacuumed and emptied together.
+# Every table the refresh writes (sql/install/002_rollups.sql, 009_command_calls.sql): analysed,
+# vacuumed and emptied together.
 ROLLUP_TABLE_NAMES = tuple(
     f"lillo_dash.{table}"
     for table in (
@@ -66,6 +67,7 @@ ROLLUP_TABLE_NAMES = tuple(
         "person_weeks",
         "retention_weekly",
         "command_failures",
+        "command_calls",
     )
 )
 ROLLUP_TABLES = ", ".join(ROLLUP_TABLE_NAMES)
@@ -487,9 +489,15 @@ def refresh_in_transaction(
         added[source] = n_added
     # Rollups with watermarks of their own (added after the others: a database whose other
     # rollups predate them builds them on its next refresh).
-    from dashboard import rollups_failures, rollups_models, rollups_replies, rollups_retention
+    from dashboard import (
+        rollups_calls,
+        rollups_failures,
+        rollups_models,
+        rollups_replies,
+        rollups_retention,
+    )
 
-    for source in (rollups_replies, rollups_retention, rollups_failures, rollups_models):
+    for source in (rollups_replies, rollups_retention, rollups_failures, rollups_calls, rollups_models):
         first_build = source.refresh(conn) or first_build
     if first_build:
         conn.exec_driver_sql(_SQL["analyze"].text)

@@ -242,6 +242,8 @@ WATERMARK_PARAMS = {
     "replies_watermark": "reply_latency",
     # The command failures rollup keeps its own too (dashboard/rollups.py).
     "failures_watermark": "command_failures",
+    # And the agent of every command (lillo_dash.command_calls).
+    "calls_watermark": "command_calls",
     # So does the retention rollup (person_weeks).
     "weeks_watermark": "person_weeks",
     # And the rollup of the pairs set to another model (dashboard/rollups_models.py).

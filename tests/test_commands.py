@@ -270,6 +270,21 @@ def test_command_slowest_calls(engine, rollup, range_name, agent_ids, command):
     ]
 
 
+def test_command_calls_hold_every_command_with_its_agent(engine):
+    """lillo_dash.command_calls, which the slowest calls of chosen agents read: one row per command
+    with the agent that last wrote in its chat at or before it, its moment, name and duration."""
+    rows = all_commands()
+    with engine.connect() as conn:
+        stored = pd.read_sql(
+            sa.text("select * from lillo_dash.command_calls order by command_id"), conn
+        ).set_index("command_id")
+    assert list(stored.index) == list(rows["id"])
+    assert list(stored["agent_id"]) == [a or "" for a in rows["agent_id"]]
+    assert list(stored["sent_ms"]) == list(rows["ms"])
+    assert list(stored["command"]) == list(rows["name"])
+    assert list(stored["duration"]) == list(rows["duration"])
+
+
 @pytest.mark.parametrize("rollup", VARIANTS)
 @pytest.mark.parametrize(("range_name", "agent_ids", "command"), CASES)
 def test_error_signatures(engine, rollup, range_name, agent_ids, command):
