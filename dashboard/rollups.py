@@ -47,7 +47,7 @@ class RefreshReport:
         )
 
 
-# Every table the refresh writes (sql/install/002_rollups.sql, 009_command_calls.sql): analysed,
+# Every table the refresh writes (sql/install/002_rollups.sql, 009_samples.sql): analysed,
 # vacuumed and emptied together.
 ROLLUP_TABLE_NAMES = tuple(
     f"lillo_dash.{table}"
@@ -68,6 +68,7 @@ ROLLUP_TABLE_NAMES = tuple(
         "retention_weekly",
         "command_failures",
         "command_calls",
+        "reply_samples",
     )
 )
 ROLLUP_TABLES = ", ".join(ROLLUP_TABLE_NAMES)

@@ -17,8 +17,11 @@ _CALLS_SQL = {
     name: sa.text(expand_macros(sql))
     for name, sql in {
         "add": """
-            insert into lillo_dash.command_calls (command_id, agent_id, sent_ms, command, duration)
-            select c.id, last_speaker(c), epoch_ms(c.timestamp), command_name(c.command), c.duration
+            insert into lillo_dash.command_calls
+                (command_id, chat_id, agent_id, sent_ms, command, duration, success)
+            select
+                c.id, c.chat_id, last_speaker(c), epoch_ms(c.timestamp), command_name(c.command),
+                c.duration, c.success
             from command_metrics as c
             where c.id > :lo and c.id <= :hi
             on conflict (command_id) do nothing

@@ -27,6 +27,8 @@ _REPLY_LATENCY_SQL = {
         "build": """
             with turns as (
                 select
+                    m.id,
+                    m.chat_id,
                     m.agent_id,
                     m.role,
                     epoch_ms(m.timestamp) as sent_ms,
@@ -36,14 +38,22 @@ _REPLY_LATENCY_SQL = {
                 where m.id <= :hi and m.role in ('user', 'assistant')
                 window history as (partition by m.chat_id, m.agent_id order by epoch_ms(m.timestamp), m.id)
             ),
+            replies as (
+                select id, chat_id, agent_id, sent_ms, sent_ms - previous_ms as latency_ms
+                from turns
+                where role = 'assistant' and previous_role = 'user'
+            ),
+            samples as (
+                insert into lillo_dash.reply_samples (reply_id, chat_id, agent_id, sent_ms, latency_ms)
+                select id, chat_id, agent_id, sent_ms, latency_ms from replies
+            ),
             hourly as (
                 select
                     date_trunc('hour', to_timestamp(sent_ms / 1000.0)) as hour_start,
                     agent_id,
-                    lillo_dash.latency_bucket(sent_ms - previous_ms) as bucket,
+                    lillo_dash.latency_bucket(latency_ms) as bucket,
                     count(*) as n_replies
-                from turns
-                where role = 'assistant' and previous_role = 'user'
+                from replies
                 group by 1, 2, 3
             ),
             levels as (
@@ -112,19 +122,41 @@ _REPLY_LATENCY_SQL = {
             ),
             tail_turns as (
                 select
-                    agent_id, role, sent_ms, 1 as change,
+                    id, chat_id, agent_id, role, sent_ms, 1 as change,
                     lag(role) over history as previous_role,
                     sent_ms - lag(sent_ms) over history as latency_ms
                 from tail_rows
                 window history as (partition by chat_id, agent_id order by sent_ms, id)
                 union all
                 select
-                    agent_id, role, sent_ms, -1,
+                    id, chat_id, agent_id, role, sent_ms, -1,
                     lag(role) over history,
                     sent_ms - lag(sent_ms) over history
                 from tail_rows
                 where id <= :lo
                 window history as (partition by chat_id, agent_id order by sent_ms, id)
+            ),
+            -- The tails' samples as they are now replace the stored ones of their rows: updated
+            -- where a reply kept its place, dropped where a late row came between it and its question.
+            new_samples as (
+                select id, chat_id, agent_id, sent_ms, latency_ms
+                from tail_turns
+                where change = 1 and role = 'assistant' and previous_role = 'user'
+            ),
+            stored_samples as (
+                insert into lillo_dash.reply_samples as r (reply_id, chat_id, agent_id, sent_ms, latency_ms)
+                select id, chat_id, agent_id, sent_ms, latency_ms from new_samples
+                on conflict (reply_id) do update set latency_ms = excluded.latency_ms
+                where r.latency_ms <> excluded.latency_ms
+            ),
+            -- (A tail's first row keeps its sample: its question is not in the tail.)
+            dropped_samples as (
+                delete from lillo_dash.reply_samples as r
+                using tail_turns as t
+                where r.reply_id = t.id
+                  and t.change = -1 and t.role = 'assistant' and t.previous_role = 'user'
+                  -- A hashed list: the planner expects one new sample and would loop over them.
+                  and t.id not in (select n.id from new_samples as n)
             ),
             changes as (
                 select
@@ -161,6 +193,13 @@ _REPLY_LATENCY_SQL = {
         # A first build after the other rollups (refresh_state rows gone or never written for it):
         # whatever the table holds is not counted by the watermark.
         "clear": "delete from lillo_dash.reply_latency_histogram",
+        "clear_samples": "delete from lillo_dash.reply_samples",
+        "forget": "delete from lillo_dash.refresh_state where source = :source",
+        # Histograms built before the samples were kept: built again, samples and all.
+        "lacks_samples": """
+            select exists (select from lillo_dash.reply_latency_histogram)
+                and not exists (select from lillo_dash.reply_samples)
+        """,
         # A table built before the all-agents level existed: the level summed from the agents' rows
         # once. (Scans until it meets a '*' row, which in a table with the level comes early.)
         "lacks_all_agents_level": """
@@ -181,8 +220,12 @@ def refresh(conn: sa.Connection) -> bool:
     """Bring the reply latency histograms up to the newest message; True when built from empty."""
     lo = conn.execute(_SQL["watermark"], {"source": REPLIES_SOURCE}).scalar() or 0
     hi = conn.execute(_SQL["max_message_id"]).scalar_one()
+    if lo and conn.execute(_REPLY_LATENCY_SQL["lacks_samples"]).scalar_one():
+        conn.execute(_REPLY_LATENCY_SQL["forget"], {"source": REPLIES_SOURCE})
+        lo = 0
     if lo == 0:
         conn.execute(_REPLY_LATENCY_SQL["clear"])
+        conn.execute(_REPLY_LATENCY_SQL["clear_samples"])
         # Left alone, the planner walks Lillo's (chat_id, timestamp) index for the chat order and
         # reads the table in random order: 88 s at 10 M messages, against 49 s for a sequential
         # scan and a sort.

@@ -530,8 +530,43 @@ def assert_variants_agree(engine: sa.Engine) -> None:
                         assert got == want, f"{where}: {column}"
 
 
+# (agent, chat, change, window days): whole hours and pieces at both ends, a reply answering a
+# question before the periods, an after period reaching into the future.
+EFFECT_CASES = [
+    (ADA, SHARED_CHAT, _at(2), 2),
+    (ADA, SHARED_CHAT, _at(3, 5, 0.25), 1.5),
+    (BO, GROUP_CHAT, START + timedelta(days=1), 1),
+    (BO, OLD_CHAT, _at(10, 8, 0.5) + timedelta(days=1), 1),
+    (BO, OLD_CHAT, _at(1, 7, 0.5), 0.01),
+    (ADA, OPENAI_CHAT, datetime.now(UTC) - timedelta(days=1), 7),
+    (ADA, 109, _at(2, 8), 3),
+]
+
+
+def assert_change_effects_agree(engine: sa.Engine) -> None:
+    for agent, chat, changed, window_days in EFFECT_CASES:
+        params = {
+            "agent_id": agent,
+            "chat_id": chat,
+            "changed_at_ms": _ms(changed),
+            "window_days": window_days,
+        }
+        raw = run(engine, "model_change_effect", **params)
+        rolled = run(engine, "model_change_effect", rollup=True, **params)
+        where = f"model_change_effect, {chat}, {agent}, {changed}"
+        assert list(rolled.columns) == list(raw.columns), where
+        for column in raw.columns:
+            if pd.api.types.is_float_dtype(raw[column]):
+                assert _floats(rolled[column].tolist()) == pytest.approx(
+                    _floats(raw[column].tolist()), rel=1e-9, abs=1e-6, nan_ok=True
+                ), f"{where}: {column}"
+            else:
+                assert rolled[column].tolist() == raw[column].tolist(), f"{where}: {column}"
+
+
 def test_rollup_variants_equal_the_raw_views(models_db):
     assert_variants_agree(models_db)
+    assert_change_effects_agree(models_db)
 
 
 def test_rollup_variants_with_new_rows_and_a_changed_preference(new_database):
@@ -568,6 +603,7 @@ def test_rollup_variants_with_new_rows_and_a_changed_preference(new_database):
                 {"a": ADA},
             )
         assert_variants_agree(engine)
+        assert_change_effects_agree(engine)
         gemini = run(engine, "model_comparison", rollup=True, **week()).set_index("model_type").loc["GEMINI"]
         assert (gemini["n_chats"], gemini["n_messages"], gemini["n_replies"], gemini["n_commands"]) == (
             2,
@@ -595,6 +631,7 @@ def test_rollup_variants_with_new_rows_and_a_changed_preference(new_database):
         assert (grok["n_chats"], grok["n_messages"], grok["n_commands"]) == (1, 5, 1)
         rollups.refresh(engine)
         assert_variants_agree(engine)
+        assert_change_effects_agree(engine)
     finally:
         engine.dispose()
 
@@ -1000,6 +1037,7 @@ def test_histograms_per_model_follow_new_rows_and_preference_changes(new_databas
         insert_commands(engine, [("dex", 504, GROUP_CHAT, 700, True, _at(1, 20, 10), "ms")])
         # Above the watermarks the comparison adds them live to the stored histograms.
         assert_variants_agree(engine)
+        assert_change_effects_agree(engine)
         gemini = run(engine, "model_comparison", rollup=True, **week()).set_index("model_type").loc["GEMINI"]
         assert gemini["n_replies"] == 3
         rollups.refresh(engine)

@@ -109,23 +109,47 @@ def agent_names(engine: sa.Engine) -> dict[str, str]:
         return dict(conn.execute(sa.text("select id::text, name from agents")).all())
 
 
-def expected_latency(
-    messages: pd.DataFrame, names: dict, start_ms: int, end_ms: int, agent_ids=()
-) -> pd.DataFrame:
-    """The view's rows computed in pandas: percentiles by numpy's linear method (= percentile_cont)."""
+def reply_samples(messages: pd.DataFrame) -> pd.DataFrame:
+    """Every reply (an assistant message right after a user message in its chat and agent's
+    history) with its latency, computed in pandas."""
     turns = messages[messages["role"].isin(["user", "assistant"])]
-    if agent_ids:
-        turns = turns[turns["agent_id"].isin(agent_ids)]
     turns = turns.sort_values(["chat_id", "agent_id", "sent_ms", "id"]).copy()
     history = turns.groupby(["chat_id", "agent_id"], sort=False)
     turns["previous_role"] = history["role"].shift()
     turns["latency_ms"] = turns["sent_ms"] - history["sent_ms"].shift()
-    samples = turns[
-        (turns["role"] == "assistant")
-        & (turns["previous_role"] == "user")
-        & (turns["sent_ms"] >= start_ms)
-        & (turns["sent_ms"] < end_ms)
-    ]
+    return turns[(turns["role"] == "assistant") & (turns["previous_role"] == "user")]
+
+
+def assert_samples_stored(engine: sa.Engine) -> None:
+    """lillo_dash.reply_samples holds exactly the replies pandas finds in the rows."""
+    want = reply_samples(raw_messages(engine))
+    with engine.connect() as conn:
+        got = conn.execute(
+            sa.text(
+                "select reply_id, chat_id, agent_id, sent_ms, latency_ms from lillo_dash.reply_samples"
+                " order by reply_id"
+            )
+        ).all()
+    assert got == sorted(
+        zip(
+            want["id"],
+            want["chat_id"],
+            want["agent_id"],
+            want["sent_ms"],
+            want["latency_ms"].astype(int),
+            strict=True,
+        )
+    )
+
+
+def expected_latency(
+    messages: pd.DataFrame, names: dict, start_ms: int, end_ms: int, agent_ids=()
+) -> pd.DataFrame:
+    """The view's rows computed in pandas: percentiles by numpy's linear method (= percentile_cont)."""
+    samples = reply_samples(messages)
+    if agent_ids:
+        samples = samples[samples["agent_id"].isin(agent_ids)]
+    samples = samples[(samples["sent_ms"] >= start_ms) & (samples["sent_ms"] < end_ms)]
     rows = [
         {
             "agent_id": agent,
@@ -249,8 +273,10 @@ def test_late_rows_and_second_epochs_before_and_after_refresh(new_database):
         assert alpha["median_ms"] == pytest.approx((2_000 + 3_500) / 2, rel=0.01)
         rollups.refresh(engine)
         assert_both_variants_match(engine, FIXTURE_RANGES, FIXTURE_AGENT_SETS)  # from the histograms
+        assert_samples_stored(engine)  # late rows split stored pairs: samples updated and dropped
         assert rollups.refresh(engine).messages_added == 0
         assert_incremental_equals_rebuild(engine)
+        assert_samples_stored(engine)
     finally:
         engine.dispose()
 
@@ -276,6 +302,22 @@ def test_all_agents_level_kept_by_build_and_refresh(new_database):
         insert_messages(engine, NEW_MESSAGES)  # late rows move samples between buckets
         rollups.refresh(engine)
         assert_all_agents_level_sums_the_agents(engine)
+    finally:
+        engine.dispose()
+
+
+def test_samples_built_for_histograms_kept_before_them(new_database):
+    """Histograms built before reply_samples existed: the next refresh builds both again."""
+    engine = admin_engine(
+        prepared(new_database("latency_no_samples"), seed=lambda e: insert_messages(e, EXTRA_MESSAGES))
+    )
+    try:
+        before = histogram_rows(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text("delete from lillo_dash.reply_samples"))
+        rollups.refresh(engine)
+        assert_samples_stored(engine)
+        assert histogram_rows(engine) == before
     finally:
         engine.dispose()
 

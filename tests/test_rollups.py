@@ -68,6 +68,9 @@ def hour_aligned(**overrides) -> dict:
         "command": "",
         "current_model": "all",
         "cohort_week": (end - timedelta(days=7)).date().isoformat(),
+        # Off the hour: model_change_effect reads the pieces of hours at the periods' ends live.
+        "changed_at_ms": int((fx.ANCHOR - timedelta(days=2, minutes=43, seconds=3.5)).timestamp() * 1000),
+        "window_days": 3,
     }
     return base | overrides
 
