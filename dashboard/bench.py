@@ -456,8 +456,11 @@ def navigation_pages(app: Path = APP) -> list[NavPage]:
 def _clear_app_caches() -> None:
     import streamlit as st
 
+    from dashboard import runtime
+
     views.clear_cache()
     st.cache_data.clear()
+    runtime.forget_schema()
     figure_cache.clear()
 
 

@@ -89,7 +89,8 @@ def test_database_going_away_gives_one_notice_and_stale_data_then_recovers(monke
     assert not notices_containing(at, "Stale")
 
     own_server.stop()
-    st.cache_data.clear()  # as when the cache's TTL runs out while the database is away
+    st.cache_data.clear()  # as when the caches' TTL runs out while the database is away
+    runtime.forget_schema()
     at.run()
     assert not at.exception
     assert len(notices_containing(at, OUTAGE)) == 1
