@@ -874,6 +874,10 @@ def run(
     ]
     progress("Timing pages…")
     page_rows = page_timings(url, notes=notes)
+    # The pages ran in this process: its idle pooled connections would count as the served app's.
+    from dashboard import runtime
+
+    runtime.close_connections()
     rss = None
     if not skip_server:
         progress("Measuring server memory in Chromium…")

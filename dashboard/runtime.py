@@ -43,6 +43,11 @@ class Database:
         return self.reader.url.render_as_string(hide_password=True) if self.reader else ""
 
 
+# The pooled engines this process opened, so a process that ran the app in passing (the benchmark)
+# can close their connections.
+_opened: list[sa.Engine] = []
+
+
 @st.cache_resource(show_spinner="Starting the database…")
 def _open(settings: Settings) -> Database:
     if settings.embedded:
@@ -57,6 +62,7 @@ def _open(settings: Settings) -> Database:
     if not health.ok:
         reader.dispose()
         raise db.DatabaseUnavailable(health.message)
+    _opened.append(reader)
     return Database(settings, reader, description, primary_url=url)
 
 
@@ -91,7 +97,18 @@ def database() -> Database:
 
 @st.cache_resource(show_spinner=False)
 def _writer(url: str, statement_timeout_ms: int) -> sa.Engine:
-    return db.writer_engine(url, statement_timeout_ms=statement_timeout_ms)
+    engine = db.writer_engine(url, statement_timeout_ms=statement_timeout_ms)
+    _opened.append(engine)
+    return engine
+
+
+def close_connections() -> None:
+    """Close every pooled connection this process opened and forget the engines; the next page
+    run opens them again."""
+    _open.clear()
+    _writer.clear()
+    while _opened:
+        _opened.pop().dispose()
 
 
 def writer() -> sa.Engine:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from dashboard import views
+from dashboard import db, runtime, views
 from dashboard.db import reader_engine
 from dashboard.live_schema import LiveSchema
 from tests.accounts import signed_in
@@ -62,3 +62,29 @@ def test_reads_go_to_the_read_url(monkeypatch, empty_db, fixture_db):
     at.run()
     assert not at.exception and not at.error
     assert {m.label: m.value for m in at.metric}["Messages"] == "14"
+
+
+def test_connections_of_a_process_that_ran_the_app_can_be_closed(monkeypatch, fixture_db):
+    """The benchmark runs pages in its own process before the load run counts the served app's
+    connections: close_connections() leaves none of this process's open."""
+    monkeypatch.setenv("DATABASE_URL", fixture_db)
+    monkeypatch.delenv("DATABASE_READ_URL", raising=False)
+    views.clear_cache()
+    at = signed_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60))
+    at.run()
+    assert not at.exception
+    count = sa.text(
+        "select count(*) from pg_stat_activity where application_name like 'lillo-dashboard-%'"
+        " and datname = current_database()"
+    )
+    probe = sa.create_engine(db.normalise_url(fixture_db), poolclass=sa.pool.NullPool)
+    try:
+        with probe.connect() as conn:
+            assert conn.execute(count).scalar_one() >= 1
+        runtime.close_connections()
+        with probe.connect() as conn:
+            assert conn.execute(count).scalar_one() == 0
+    finally:
+        probe.dispose()
+    at.run()  # the next run opens the database again
+    assert not at.exception and {m.label: m.value for m in at.metric}
