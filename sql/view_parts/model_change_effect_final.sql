@@ -1,16 +1,31 @@
--- `command_figures` and `final`, the two rows of model_change_effect (sql/views/
+-- `command_totals`, `command_figures` and `final`, the two rows of model_change_effect (sql/views/
 -- model_change_effect.sql and its rollup variant: `-- include: model_change_effect_final`), from
 -- the CTEs both compute their own way: periods, message_figures, reply_figures and commands.
+
+-- Both periods in one pass over the commands, as filtered aggregates (a join to the periods would
+-- read them once per period).
+command_totals as (
+    select
+        count(*) filter (where c.sent_ms < b.changed_ms) as n_before,
+        count(*) filter (where c.sent_ms >= b.changed_ms) as n_after,
+        count(*) filter (where c.sent_ms < b.changed_ms and not c.success) as failures_before,
+        count(*) filter (where c.sent_ms >= b.changed_ms and not c.success) as failures_after,
+        percentile_cont(0.95) within group (order by c.duration_ms) filter (where c.sent_ms < b.changed_ms)
+            as p95_before,
+        percentile_cont(0.95) within group (order by c.duration_ms) filter (where c.sent_ms >= b.changed_ms)
+            as p95_after
+    from (select min(from_ms) as from_ms, min(to_ms) as changed_ms, max(to_ms) as to_ms from periods) as b
+    inner join commands as c on c.sent_ms >= b.from_ms and c.sent_ms < b.to_ms
+),
 
 command_figures as (
     select
         p.period,
-        count(*) as n_commands,
-        count(*) filter (where not c.success) as n_command_failures,
-        percentile_cont(0.95) within group (order by c.duration_ms)::float8 as command_p95_ms
+        case p.position when 1 then r.n_before else r.n_after end as n_commands,
+        case p.position when 1 then r.failures_before else r.failures_after end as n_command_failures,
+        (case p.position when 1 then r.p95_before else r.p95_after end)::float8 as command_p95_ms
     from periods as p
-    inner join commands as c on c.sent_ms >= p.from_ms and c.sent_ms < p.to_ms
-    group by p.period
+    cross join command_totals as r
 ),
 
 final as (
