@@ -120,12 +120,6 @@ def writer() -> sa.Engine:
     return _writer(found.primary_url, found.settings.statement_timeout_ms)
 
 
-@st.cache_data(ttl=SCHEMA_TTL_S, show_spinner=False)
-def _introspect(_engine: sa.Engine, engine_key: str) -> LiveSchema:
-    with _engine.connect() as conn:
-        return introspect(conn)
-
-
 # The last schema read per database, when, and when reading it last failed: pages ask on every view,
 # and a value kept by st.cache_data is copied for every caller; while the database is away, pages
 # keep the tables and columns they knew instead of asking again on every view.
@@ -146,7 +140,8 @@ def live_schema() -> LiveSchema:
     if known is not None and failed_at is not None and time.monotonic() - failed_at < SCHEMA_RETRY_S:
         return known
     try:
-        schema = _introspect(found.reader, key)
+        with found.reader.connect() as conn:
+            schema = introspect(conn)
     except sa.exc.SQLAlchemyError as error:
         _schema_failed_at[key] = time.monotonic()
         if known is not None:
@@ -164,7 +159,6 @@ def forget_schema() -> None:
     """Read the schema again on the next view (the benchmark's cold runs; tests). The last one read
     stays the fallback while the database is away."""
     _schema_read_at.clear()
-    _introspect.clear()
 
 
 ROLLUP_REFRESH_EVERY_S = 60
