@@ -27,6 +27,8 @@ What is measured, on a demo data set of `scale` chat messages kept in its own em
 - load: 30 sessions at once against a freshly started server for 2 minutes, each a websocket
   client speaking Streamlit's protocol as a browser tab does — renders, errors, render-time
   percentiles, peak database connections, server memory, CPU by process (dashboard/load_run.py).
+  Twice: as people use it, pausing 2-8 s on each page (the p95 budget), and back to back, which
+  measures the renders per second the machine can serve (errors and pools budgeted, times reported).
 - refresh: an incremental refresh after 10,000 new messages (copies of the newest, rolled back),
   the median of RUNS runs (each run is in the JSON): a server refreshes every minute, so the pages
   a refresh reads stay cached, while the first run after the load run finds many evicted.
@@ -769,10 +771,12 @@ def budget_checks(results: dict) -> list[Budget]:
         label = f"CSV export of {exported['rows']:,} rows raises memory ≤ {EXPORT_MEMORY_BUDGET_MB} MB"
         ok = exported["rss_increase_mb"] <= EXPORT_MEMORY_BUDGET_MB
         checks.append(Budget(label, ok, f"{exported['rss_increase_mb']:,.0f} MB"))
-    if (load := results.get("load")) is not None:
-        from dashboard import load_run
+    from dashboard import load_run  # it imports this module
 
+    if (load := results.get("load")) is not None:
         checks += load_run.budgets(load)
+    if (back_to_back := results.get("load_back_to_back")) is not None:
+        checks += load_run.budgets(back_to_back, p95=False, label="load back to back")
     rss = results["server_rss_mb"]
     label = f"server_rss_mb ≤ {SERVER_RSS_BUDGET_MB}"
     if rss is None:
@@ -814,6 +818,8 @@ def markdown(results: dict, checks: list[Budget]) -> str:
         from dashboard import load_run
 
         lines += load_run.markdown_lines(results["load"])
+        if results.get("load_back_to_back") is not None:
+            lines += ["", *load_run.markdown_lines(results["load_back_to_back"])]
     lines.append("")
     lines += [f"- {note}" for note in results["notes"]]
     lines.append("")
@@ -882,14 +888,18 @@ def run(
     if not skip_server:
         progress("Measuring server memory in Chromium…")
         rss = server_rss_mb(url, notes=notes, progress=progress)
-    load = None
+    loads: dict[str, dict | None] = {"load": None, "load_back_to_back": None}
     if not skip_server and load_sessions != 0:
         from dashboard import load_run
 
         sessions, seconds = load_sessions or load_run.SESSIONS, load_seconds or load_run.SECONDS
-        progress(f"Load run: {sessions} websocket sessions for {seconds:,.0f} s…")
-        load = load_run.load_run(url, sessions=sessions, seconds=seconds, notes=notes, progress=progress)
-    results = results_for(scale, view_rows, page_rows, rss, notes) | {"load": load}
+        for key, think_s in (("load", load_run.THINK_S), ("load_back_to_back", (0.0, 0.0))):
+            pacing = load_run.pacing({"think_s": think_s})
+            progress(f"Load run: {sessions} websocket sessions for {seconds:,.0f} s, {pacing}…")
+            loads[key] = load_run.load_run(
+                url, sessions=sessions, seconds=seconds, think_s=think_s, notes=notes, progress=progress
+            )
+    results = results_for(scale, view_rows, page_rows, rss, notes) | loads
     progress(f"Timing a refresh after {REFRESH_NEW_MESSAGES:,} new messages (rolled back)…")
     refresh_runs = [round(refresh_ms(url), 1) for _ in range(RUNS)]
     results["refresh_10k_ms"] = statistics.median(refresh_runs)

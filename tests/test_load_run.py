@@ -5,7 +5,9 @@ demo database: one websocket session rendering pages, and one short real run of 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import time
 
 import pytest
 from streamlit.proto.Alert_pb2 import Alert
@@ -32,7 +34,7 @@ def test_pool_limits_are_the_engines_pool_plus_overflow():
     assert load_run.pool_limits() == {READER: db.POOL_SIZE + db.POOL_OVERFLOW, WRITER: 4}
 
 
-def _summary(renders, samples=None) -> dict:
+def _summary(renders, samples=None, think_s=(2.0, 8.0)) -> dict:
     samples = samples or ServerSamples(
         connections={READER: 6, WRITER: 1, "lillo-dashboard-admin": 1},
         pooled_total=7,
@@ -44,7 +46,8 @@ def _summary(renders, samples=None) -> dict:
         load_average=(1.5, 2.4),
     )
     # Through JSON, as the bench writes it.
-    return json.loads(json.dumps(load_run.summary(renders, samples, sessions=3, seconds=120, cores=2)))
+    found = load_run.summary(renders, samples, sessions=3, seconds=120, cores=2, think_s=think_s)
+    return json.loads(json.dumps(found))
 
 
 RENDERS = [
@@ -83,6 +86,7 @@ def test_summary_counts_renders_errors_and_times_per_page():
     # 5 renders: 60 / 5, 30 / 5, 6 / 5.
     assert found["cpu_s_per_render"] == {"server": 12.0, "database": 6.0, "load clients": 1.2}
     assert found["load_average_1m"] == [1.5, 2.4]
+    assert (found["think_s"], found["renders_per_s"]) == ([2.0, 8.0], 0.04)  # 5 renders in 120 s
 
 
 def test_budgets_fail_on_errors_slow_p95_and_pool_overrun():
@@ -98,6 +102,47 @@ def test_budgets_fail_on_errors_slow_p95_and_pool_overrun():
     assert "reader 11" in checks[2].detail
 
 
+def test_the_back_to_back_run_budgets_errors_and_pools_but_reports_times():
+    found = _summary(RENDERS, think_s=(0.0, 0.0))
+    checks = load_run.budgets(found, p95=False, label="load back to back")
+    assert [check.budget.split(":")[0] for check in checks] == ["load back to back"] * 2
+    assert [check.ok for check in checks] == [False, True]
+    assert "back to back: 5 renders (0.0/s)" in "\n".join(load_run.markdown_lines(found))
+
+    people = _summary([Render("/", 900.0)])
+    results = bench.results_for(20_000, [], [], None, []) | {"load": people, "load_back_to_back": found}
+    table = bench.markdown(results, bench.budget_checks(results))
+    assert "PASS  load: p95 render ≤ 3,000 ms at 3 sessions, 2–8 s think time" in table
+    assert "FAIL  load back to back: no render errors — 1 of 5" in table
+    assert "p95 render ≤ 3,000 ms at 3 sessions, back to back" not in table
+    assert "| /people | 2 | 1 | 500 | 61,000 | 300 |" in table  # the back-to-back run's pages
+
+
+class _CountingVisitor:
+    """Stands in for a websocket session: records when each render was asked for."""
+
+    def __init__(self):
+        self.asked: list[tuple[float, str]] = []
+
+    async def render(self, path: str, query: str) -> Render:
+        self.asked.append((time.monotonic(), path))
+        return Render(path, 1.0, title="t")
+
+
+def test_sessions_pause_a_think_time_between_pages_and_stop_before_the_deadline():
+    visitor, renders = _CountingVisitor(), []
+    started = time.monotonic()
+    pages = ["/", "/people", "/agents"]
+    asyncio.run(load_run._session(1, visitor, pages, [{}], started + 0.5, renders, (0.1, 0.15)))
+    times = [started] + [at for at, _path in visitor.asked]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    # 0.5 s of 0.1-0.15 s pauses: 3 or 4 renders, each after a pause, none after the deadline.
+    assert 3 <= len(renders) <= 4 and all(gap >= 0.1 for gap in gaps), gaps
+    assert times[-1] < started + 0.5
+    # Session 1 starts on the second page and goes round in order.
+    assert [path for _at, path in visitor.asked][:3] == ["/people", "/agents", "/"]
+
+
 def test_no_renders_is_not_a_pass():
     checks = load_run.budgets(_summary([], ServerSamples()))
     assert [check.ok for check in checks] == [False, False, True]
@@ -106,7 +151,8 @@ def test_no_renders_is_not_a_pass():
 def test_report_lines_and_the_bench_markdown():
     found = _summary(RENDERS)
     text = "\n".join(load_run.markdown_lines(found))
-    assert "3 websocket sessions for 120 s: 5 renders, 1 errors" in text and "p50 2,000, p95 61,000" in text
+    assert "3 websocket sessions for 120 s, 2–8 s think time: 5 renders (0.0/s), 1 errors" in text
+    assert "p50 2,000, p95 61,000" in text
     assert f"{READER} 6/10" in text and "pooled total 7 / 14" in text and "lillo-dashboard-admin 1" in text
     assert "| /people | 2 | 1 | 500 | 61,000 | 300 |" in text
     assert "(to the page title: p50 400, p95 2,500)" in text and "load average 1.5 → 2.4" in text
@@ -115,7 +161,7 @@ def test_report_lines_and_the_bench_markdown():
     results = bench.results_for(20_000, [], [], None, []) | {"load": found}
     checks = bench.budget_checks(results)
     table = bench.markdown(results, checks)
-    assert "FAIL  load: p95 render ≤ 3,000 ms at 3 sessions" in table
+    assert "FAIL  load: p95 render ≤ 3,000 ms at 3 sessions, 2–8 s think time" in table
     assert "| /people | 2 | 1 | 500 | 61,000 | 300 |" in table
 
 
@@ -223,7 +269,9 @@ def test_a_session_counts_what_the_page_shows_as_an_error(served):
 
 def test_a_short_real_run_renders_without_errors_within_the_pools(load_db):
     notes: list[str] = []
-    found = load_run.load_run(load_db, sessions=3, seconds=15, notes=notes, progress=lambda _line: None)
+    found = load_run.load_run(
+        load_db, sessions=3, seconds=15, think_s=(0.0, 0.0), notes=notes, progress=lambda _line: None
+    )
     assert found["renders"] > 0
     assert found["errors"] == 0, found["error_samples"]
     assert found["sessions"] == 3
