@@ -16,7 +16,8 @@ What is measured, on a demo data set of `scale` chat messages kept in its own em
     a server uses, so a warm call is the real key hashing plus unpickling of the cached result.
     The miss that fills the cache runs with the bench's statement timeout, not the app's.
   - naive_ms: for views with a rollup variant, the raw-table SQL (`rollup=False`) with only
-    Lillo's own indexes; null for views without one.
+    Lillo's own indexes (the dashboard's on Lillo's tables dropped in a transaction rolled back
+    afterwards), on a new connection; null for views without one.
   Every number is the median of RUNS runs.
 - Pages: every page in app.py's navigation, rendered server-side by Streamlit's AppTest against
   the bench database. cold_ms: a run after `views.clear_cache()` and `st.cache_data.clear()`
@@ -319,6 +320,39 @@ def fresh_connection_ms(engine: sa.Engine, call: Callable[[], object]) -> float:
     return timed_ms(call)
 
 
+# The dashboard's indexes on Lillo's tables (sql/install/*.concurrently.sql, each named lillo_dash_…).
+_DASHBOARD_INDEXES_ON_LILLO = sa.text(
+    r"""
+    select format('%I.%I', n.nspname, c.relname)
+    from pg_index as i
+    inner join pg_class as c on c.oid = i.indexrelid
+    inner join pg_namespace as n on n.oid = c.relnamespace
+    where n.nspname <> 'lillo_dash' and c.relname like 'lillo\_dash\_%'
+    """
+)
+
+
+def naive_ms(url: str, schema: LiveSchema, name: str, params: dict) -> float:
+    """The raw-table SQL of view `name` on a newly opened connection with only Lillo's own indexes,
+    as the reader runs it (its work_mem): the dashboard's indexes on Lillo's tables are dropped
+    inside the transaction and the drop rolled back. The bench database is the bench's own; the
+    drop locks those tables until the rollback, while nothing else runs."""
+    engine = db.admin_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select set_config('work_mem', :mem, true)"), {"mem": db.READER_WORK_MEM})
+            timeout = str(STATEMENT_TIMEOUT_MS)
+            conn.execute(sa.text("select set_config('statement_timeout', :ms, true)"), {"ms": timeout})
+            for index in conn.execute(_DASHBOARD_INDEXES_ON_LILLO).scalars().all():
+                # The name comes quoted from format('%I.%I'); DDL takes no bind parameters.
+                conn.exec_driver_sql(f"drop index {index}")
+            elapsed = timed_ms(lambda: views.run_view(conn, schema, name, params, rollup=False))
+            conn.rollback()
+    finally:
+        engine.dispose()
+    return elapsed
+
+
 @contextlib.contextmanager
 def app_database(url: str, *, statement_timeout_ms: int | None = None) -> Iterator[None]:
     """Point the app's own settings (dashboard.runtime) at `url` for the duration, optionally with
@@ -401,11 +435,7 @@ def view_timing(
         return views.fetch_uncached(engine, schema, name, params, rollup=rollup)
 
     cold = median_ms(lambda: fresh_connection_ms(engine, lambda: run(None)), runs)
-    naive = (
-        median_ms(lambda: fresh_connection_ms(engine, lambda: run(False)), runs)
-        if views.has_rollup(name)
-        else None
-    )
+    naive = median_ms(lambda: naive_ms(url, schema, name, params), runs) if views.has_rollup(name) else None
     variant = "rollup" if views.pick_variant(name, schema, params) else "raw"
     return ViewTiming(name, range_, variant, cold, warm_ms(url, name, params, runs), naive)
 

@@ -111,6 +111,35 @@ def test_scale_labels_name_the_data_dirs():
     ]
 
 
+def test_naive_timing_runs_without_the_dashboards_indexes_on_lillos_tables(bench_db, monkeypatch):
+    from dashboard.db import admin_engine
+    from dashboard.live_schema import introspect
+
+    ours = sa.text(
+        "select indexname from pg_indexes where schemaname = 'public' and indexname like 'lillo_dash_%'"
+    )
+    engine = admin_engine(bench_db)
+    with engine.connect() as conn:
+        installed = set(conn.execute(ours).scalars())
+        schema = introspect(conn)
+    assert {"lillo_dash_command_metrics_by_duration", "lillo_dash_chat_messages_words"} <= installed
+    seen = {}
+
+    def run_view(conn, schema, name, params, *, rollup):
+        seen["indexes"] = set(conn.execute(ours).scalars())
+        seen["rollup"] = rollup
+        seen["work_mem"] = conn.execute(sa.text("show work_mem")).scalar_one()
+
+    monkeypatch.setattr(views, "run_view", run_view)
+    params = bench.view_params("command_slowest_calls", "all", datetime.now(UTC))
+    assert bench.naive_ms(bench_db, schema, "command_slowest_calls", params) >= 0
+    assert seen == {"indexes": set(), "rollup": False, "work_mem": "64MB"}
+    # The drop was rolled back: every index is there again.
+    with engine.connect() as conn:
+        assert set(conn.execute(ours).scalars()) == installed
+    engine.dispose()
+
+
 def test_refresh_timing_leaves_the_data_unchanged(bench_db):
     from dashboard.db import admin_engine
 
