@@ -6,7 +6,7 @@
 -- their messages in the range are counted pair by pair from lillo_dash.model_pair_activity
 -- (sql/view_parts/model_chosen_activity.sql). An agent's OPENAI figures are its totals minus those
 -- pairs: messages from the hourly rollup, active pairs estimated from its activity sketches (linear
--- counting).
+-- counting), or, when the range holds every message (all time), all its pairs, counted exactly.
 -- Rows above the refresh watermark are counted live, and a preference changed since the last
 -- refresh counts at once.
 -- params: :start_ms, :end_ms, :agent_ids, :messages_watermark, :model_activity_watermark, :model_replies_watermark
@@ -95,13 +95,28 @@ messages_in_range as (
     group by agent_id
 ),
 
--- Active pairs per agent: the distinct chats in the agent's activity maps (see agent_usage).
+-- Whether the range holds every message (the rollup's first and last hour, and the rows above the
+-- watermark): then an agent's active pairs are all of its pairs (pair_counts), and its activity
+-- maps, which for all time would be every day's map OR-ed together, are not read.
+covers_all as (
+    select coalesce(
+        :start_ms <= (select extract(epoch from min(h.hour_start)) * 1000 from lillo_dash.message_hourly as h)
+        and :end_ms >= (
+            select extract(epoch from max(h.hour_start)) * 1000 + 3600000 from lillo_dash.message_hourly as h
+        )
+        and not exists (select from tail as t where t.sent_ms < :start_ms or t.sent_ms >= :end_ms),
+        false
+    ) as is_all
+),
+
+-- Active pairs per agent otherwise: the distinct chats in the agent's activity maps (see agent_usage).
 day_maps as (
     select d.agent_id, bit_or(d.chats) as chats
     from settings as s
     cross join period as p
     inner join lillo_dash.activity_daily as d on d.day_start >= p.days_from and d.day_start < p.days_to
     where d.agent_id <> '*' and (s.all_agents or d.agent_id = any(s.agent_ids))
+      and not (select is_all from covers_all)
     group by d.agent_id
 ),
 
@@ -114,10 +129,11 @@ extra_bits as (
         on h.hour_start >= piece.piece_start and h.hour_start < piece.piece_end
     cross join unnest(h.chat_bits) as b (bit)
     where h.agent_id <> '*' and (s.all_agents or h.agent_id = any(s.agent_ids))
+      and not (select is_all from covers_all)
     union
     select t.agent_id, lillo_dash.sketch_bit(t.chat_id)
     from tail as t
-    where t.sent_ms >= :start_ms and t.sent_ms < :end_ms
+    where t.sent_ms >= :start_ms and t.sent_ms < :end_ms and not (select is_all from covers_all)
 ),
 
 new_bits as (
@@ -153,6 +169,14 @@ pair_counts as (
     group by agent_id, model_type
 ),
 
+-- Every pair of each agent, whatever its model: its active pairs when the range holds every message.
+agent_pairs as (
+    select agent_id, sum(n_chats)::bigint as n_chats
+    from pair_counts
+    where (select is_all from covers_all)
+    group by agent_id
+),
+
 chosen_totals as (
     select agent_id, sum(n_active_chats) as n_active_chats, sum(n_messages) as n_messages
     from chosen_in_range
@@ -166,7 +190,8 @@ final as (
         c.n_chats,
         c.n_default_chats,
         case
-            when c.model_type = 'OPENAI' then greatest(coalesce(a.n_active_chats, 0) - coalesce(t.n_active_chats, 0), 0)
+            when c.model_type = 'OPENAI'
+                then greatest(coalesce(p.n_chats, a.n_active_chats, 0) - coalesce(t.n_active_chats, 0), 0)
             else coalesce(r.n_active_chats, 0)
         end::bigint as n_active_chats,
         case
@@ -177,6 +202,7 @@ final as (
     left join chosen_in_range as r on r.agent_id = c.agent_id and r.model_type = c.model_type
     left join chosen_totals as t on t.agent_id = c.agent_id
     left join active_pairs as a on a.agent_id = c.agent_id
+    left join agent_pairs as p on p.agent_id = c.agent_id
     left join messages_in_range as m on m.agent_id = c.agent_id
 )
 
