@@ -924,8 +924,9 @@ def run(
 
         sessions, seconds = load_sessions or load_run.SESSIONS, load_seconds or load_run.SECONDS
         for key, think_s in (("load", load_run.THINK_S), ("load_back_to_back", (0.0, 0.0))):
-            pacing = load_run.pacing({"think_s": think_s})
-            progress(f"Load run: {sessions} websocket sessions for {seconds:,.0f} s, {pacing}…")
+            progress(
+                f"Load run: {sessions} websocket sessions for {seconds:,.0f} s, {load_run.pacing(think_s)}…"
+            )
             loads[key] = load_run.load_run(
                 url, sessions=sessions, seconds=seconds, think_s=think_s, notes=notes, progress=progress
             )
