@@ -423,8 +423,13 @@ def test_viewer_opens_a_command_and_follows_an_error_signature_to_its_transcript
 def test_clicking_a_bar_opens_the_chats_of_that_agent_and_period(server, viewer_page):
     viewer_page.goto(f"{server}/?range=90d&bucket=month")
     _wait_for_overview(viewer_page)
-    bars = viewer_page.locator('[data-testid="stPlotlyChart"]').first.locator("g.point path")
-    bars.last.click(force=True)
+    # The messages chart by its key, not by position: while the page draws, the first chart on it
+    # can be the commands chart next to it, whose bars open the commands page.
+    bars = viewer_page.locator(".st-key-drill-messages_per_bucket g.point path")
+    bars.first.wait_for(timeout=60_000)
+    heights = [box["height"] if (box := bar.bounding_box()) else 0 for bar in bars.all()]
+    # The tallest bar: a sliver of a few pixels is easy to miss.
+    bars.nth(heights.index(max(heights))).click(force=True)
     viewer_page.wait_for_url("**/conversations?*", timeout=60_000)
     _settled(viewer_page)
     opened = parse_qs(urlparse(viewer_page.url).query)
