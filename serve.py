@@ -5,8 +5,18 @@ streams exports instead of holding them in memory (dashboard/export_route.py). `
 finds `app` below and serves it with uvicorn, taking the usual --server.* options.
 """
 
+from contextlib import asynccontextmanager
+
 import streamlit as st
 
-from dashboard import export_route
+from dashboard import embedded, export_route
 
-app = st.App("app.py", routes=export_route.routes())
+
+@asynccontextmanager
+async def lifespan(_app):
+    yield
+    # The app's graceful shutdown (Ctrl+C or SIGTERM): stop the embedded database it started.
+    embedded.stop_started_servers()
+
+
+app = st.App("app.py", routes=export_route.routes(), lifespan=lifespan)

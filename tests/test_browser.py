@@ -44,6 +44,8 @@ def server(demo_data_dir, accounts):
     }
     with running_app(env) as (base_url, _process):
         yield base_url
+    # Stopped with SIGTERM, the app stopped the embedded database it had started.
+    assert not (demo_data_dir / "pg" / "postmaster.pid").exists()
 
 
 @pytest.fixture(scope="module")
