@@ -17,6 +17,9 @@
 -- changed since the last refresh counts at once.
 -- params: :start_ms, :end_ms, :agent_ids, :messages_watermark, :replies_watermark, :commands_watermark, :model_activity_watermark, :model_replies_watermark, :model_commands_watermark
 -- requires: lillo_dash.refresh_state, lillo_dash.model_pairs(chat_id, agent_id, model_type), lillo_dash.model_pairs_state, lillo_dash.model_pair_activity, lillo_dash.model_pair_replies, lillo_dash.model_pair_commands, lillo_dash.model_reply_histogram, lillo_dash.model_command_histogram, lillo_dash.chat_totals, lillo_dash.chat_activity, lillo_dash.message_hourly, lillo_dash.activity_daily, lillo_dash.activity_hourly, lillo_dash.chat_people, lillo_dash.chat_people_hours, lillo_dash.reply_latency_histogram, lillo_dash.command_hourly, lillo_dash.command_duration_histogram, chat_messages(id, chat_id, user_id, role, agent_id, timestamp), command_metrics(id, timestamp, chat_id, success, duration), model_preferences(agent_id, chat_id, model_type)
+-- The histograms and activity maps below filter by the bound agent list itself, not the settings
+-- CTE's column: a value the planner sees becomes a condition of their key's agent column instead
+-- of a filter run over every agent's rows (the per-model histograms at 30d: 72,000 rows -> 17,000).
 with settings as (
     select
         cast(:agent_ids as text[]) as agent_ids,
@@ -204,19 +207,19 @@ chosen_reply_histogram as (
     select model_type, bucket, sum(n_replies)::bigint as n_replies
     from (
         select h.model_type, h.bucket, h.n_replies
-        from settings as s
-        cross join period as p
+        from period as p
         inner join lillo_dash.model_reply_histogram as h
             on h.grain = 'day' and h.period_start >= p.days_from and h.period_start < p.days_to
-        where (select holds from histograms_hold) and h.agent_id = any(lillo_dash.rollup_agents(s.agent_ids))
+        where (select holds from histograms_hold)
+          and h.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
         union all
         select h.model_type, h.bucket, h.n_replies
-        from settings as s
-        cross join period as p
+        from period as p
         cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
         inner join lillo_dash.model_reply_histogram as h
             on h.grain = 'hour' and h.period_start >= piece.piece_start and h.period_start < piece.piece_end
-        where (select holds from histograms_hold) and h.agent_id = any(lillo_dash.rollup_agents(s.agent_ids))
+        where (select holds from histograms_hold)
+          and h.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
         union all
         select c.model_type, lillo_dash.latency_bucket(r.latency_ms), 1
         from chosen as c
@@ -251,19 +254,19 @@ chosen_command_histogram as (
     select model_type, bucket, sum(n_calls)::bigint as n_calls, sum(n_failures)::bigint as n_failures
     from (
         select h.model_type, h.bucket, h.n_calls, h.n_failures
-        from settings as s
-        cross join period as p
+        from period as p
         inner join lillo_dash.model_command_histogram as h
             on h.grain = 'day' and h.period_start >= p.days_from and h.period_start < p.days_to
-        where (select holds from histograms_hold) and h.agent_id = any(lillo_dash.rollup_agents(s.agent_ids))
+        where (select holds from histograms_hold)
+          and h.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
         union all
         select h.model_type, h.bucket, h.n_calls, h.n_failures
-        from settings as s
-        cross join period as p
+        from period as p
         cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
         inner join lillo_dash.model_command_histogram as h
             on h.grain = 'hour' and h.period_start >= piece.piece_start and h.period_start < piece.piece_end
-        where (select holds from histograms_hold) and h.agent_id = any(lillo_dash.rollup_agents(s.agent_ids))
+        where (select holds from histograms_hold)
+          and h.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
         union all
         select c.model_type, lillo_dash.duration_bucket(k.duration), 1, case when k.success then 0 else 1 end
         from chosen as c
@@ -739,21 +742,19 @@ chosen_only_people as (
 -- agent_usage), the hours at the range's ends and the rows above the watermark.
 user_maps as (
     select bit_or(d.users) as users
-    from settings as s
-    cross join period as p
+    from period as p
     inner join lillo_dash.activity_daily as d
         on d.day_start >= p.days_from and d.day_start < p.days_to
-        and d.agent_id = any(lillo_dash.rollup_agents(s.agent_ids))
+        and d.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
 ),
 
 extra_user_bits as (
     select b.bit
-    from settings as s
-    cross join period as p
+    from period as p
     cross join lateral lillo_dash.hour_pieces(p.period_start, p.period_end) as piece
     inner join lillo_dash.activity_hourly as h
         on h.hour_start >= piece.piece_start and h.hour_start < piece.piece_end
-        and h.agent_id = any(lillo_dash.rollup_agents(s.agent_ids))
+        and h.agent_id = any(lillo_dash.rollup_agents(cast(:agent_ids as text[])))
     cross join unnest(h.user_bits) as b (bit)
     union
     select lillo_dash.sketch_bit(t.user_id)
