@@ -425,8 +425,8 @@ def test_viewer_opens_a_command_and_follows_an_error_signature_to_its_transcript
 def test_clicking_a_bar_opens_the_chats_of_that_agent_and_period(server, viewer_page):
     viewer_page.goto(f"{server}/?range=90d&bucket=month")
     _wait_for_overview(viewer_page)
-    # The messages chart by its key, not by position: while the page draws, the first chart on it
-    # can be the commands chart next to it, whose bars open the commands page.
+    # The messages chart by its key, not by position: a click meant for the first chart on the page
+    # once opened the commands page, which only the commands chart beside it links to.
     bars = viewer_page.locator(".st-key-drill-messages_per_bucket g.point path")
     bars.first.wait_for(timeout=60_000)
     heights = [box["height"] if (box := bar.bounding_box()) else 0 for bar in bars.all()]
